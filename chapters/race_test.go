@@ -1,0 +1,5 @@
+//go:build race
+
+package chapters_test
+
+const raceEnabled = true

@@ -1,0 +1,156 @@
+package chapters_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// scriptServerName is what the scripts' server reports to the chapters.
+const scriptServerName = "script-server"
+
+// waitLimit bounds every wait-* command: conditions, never sleeps.
+const waitLimit = 20 * time.Second
+
+type serverKey struct{}
+
+// scriptServer is the server a script talks to through $NATS_URL.
+type scriptServer struct{ s *embedded.Server }
+
+func (ss *scriptServer) stop() {
+	if ss.s != nil {
+		ss.s.Stop()
+		ss.s = nil
+	}
+}
+
+// lookPath finds a program on the script's PATH, not the test's.
+func lookPath(ts *testscript.TestScript, name string) (string, error) {
+	for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+		path := filepath.Join(dir, name)
+		if info, err := os.Stat(path); err == nil && !info.IsDir() {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not on the script's PATH", name)
+}
+
+// setupScript puts the chapter programs on PATH and starts a fresh JetStream
+// server for the script, with NATS_URL pointing at it.
+func setupScript(env *testscript.Env) error {
+	env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+	ss := &scriptServer{}
+	env.Values[serverKey{}] = ss
+	env.Defer(ss.stop)
+	url, err := ss.start(filepath.Join(env.WorkDir, ".script-server"), false)
+	if err != nil {
+		return err
+	}
+	env.Setenv("NATS_URL", url)
+	return nil
+}
+
+func (ss *scriptServer) start(storeDir string, noJetStream bool) (string, error) {
+	ss.stop()
+	s, err := embedded.Start(embedded.Options{
+		StoreDir:    storeDir,
+		NoJetStream: noJetStream,
+		ServerName:  scriptServerName,
+	})
+	if err != nil {
+		return "", err
+	}
+	ss.s = s
+	return s.URL(), nil
+}
+
+var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// exits CODE PROGRAM [ARGS...]: run a chapter program, as exec does, and
+	// require exactly that exit status (2 for usage errors, 1 for failures).
+	"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+		}
+		want, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		path, err := lookPath(ts, args[1])
+		ts.Check(err)
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, path, args[2:]...)
+		cmd.Dir = ts.MkAbs(".")
+		cmd.Env = append(os.Environ(),
+			"PATH="+ts.Getenv("PATH"), "NATS_URL="+ts.Getenv("NATS_URL"),
+			"HOME="+ts.Getenv("HOME"), "TMPDIR="+ts.Getenv("TMPDIR"))
+		cmd.Stdout, cmd.Stderr = ts.Stdout(), ts.Stderr()
+		err = cmd.Run()
+		got := 0
+		if exitErr, ok := err.(*exec.ExitError); ok {
+			got = exitErr.ExitCode()
+		} else {
+			ts.Check(err)
+		}
+		if got != want {
+			ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+		}
+	},
+	// start-server [-no-jetstream]: replace the script's server with a new
+	// one, as after "nats-server" (no -js) or a fresh "nats-server -js".
+	"start-server": func(ts *testscript.TestScript, neg bool, args []string) {
+		fs := flag.NewFlagSet("start-server", flag.ContinueOnError)
+		noJS := fs.Bool("no-jetstream", false, "start without JetStream")
+		ts.Check(fs.Parse(args))
+		ss := ts.Value(serverKey{}).(*scriptServer)
+		url, err := ss.start(ts.MkAbs(".script-server-"+strconv.FormatInt(time.Now().UnixNano(), 36)), *noJS)
+		ts.Check(err)
+		ts.Setenv("NATS_URL", url)
+	},
+	// stop-server: stop the script's server; $NATS_URL now names a dead address.
+	"stop-server": func(ts *testscript.TestScript, neg bool, args []string) {
+		ts.Value(serverKey{}).(*scriptServer).stop()
+	},
+	// free-port VAR: set VAR to a TCP port that nothing listens on right now.
+	"free-port": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: free-port VAR")
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		port := l.Addr().(*net.TCPAddr).Port
+		ts.Check(l.Close())
+		ts.Setenv(args[0], strconv.Itoa(port))
+	},
+	// wait-server URL: wait until a NATS server with JetStream answers at URL.
+	"wait-server": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: wait-server URL")
+		}
+		ts.Check(jstest.WaitFor(waitLimit, func() error {
+			nc, err := nats.Connect(args[0], nats.Timeout(time.Second))
+			if err != nil {
+				return err
+			}
+			defer nc.Close()
+			js, err := jetstream.New(nc)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_, err = js.AccountInfo(ctx)
+			return err
+		}))
+	},
+}

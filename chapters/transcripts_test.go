@@ -1,0 +1,70 @@
+// The transcripts under ../testdata/script run the real chapter programs, as
+// a reader would in a terminal, against a fresh server per script.
+//
+// Regenerate their expected output on purpose with
+//
+//	go test ./chapters -run TestTranscripts -update
+//
+// (or UPDATE_TRANSCRIPTS=1), then review the diff like any other change.
+package chapters_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var update = flag.Bool("update", false, "rewrite the transcripts' expected output from this run")
+
+// binDir holds the chapter programs, built once for all scripts.
+var binDir string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "jetstream-tutorial-bin-*")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "create a directory for the chapter programs:", err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := buildChapters(dir)
+	if code == 0 {
+		code = m.Run()
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "remove the chapter programs:", err)
+	}
+	os.Exit(code)
+}
+
+// buildChapters builds every chapter into dir, with the race detector when
+// the tests themselves run with it, so the programs are checked too.
+func buildChapters(dir string) int {
+	args := []string{"build", "-o", dir + string(filepath.Separator)}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./...")...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build the chapter programs:", err)
+		return 1
+	}
+	return 0
+}
+
+func TestTranscripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "testdata", "script"),
+		Setup:               setupScript,
+		Cmds:                scriptCommands,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       *update || os.Getenv("UPDATE_TRANSCRIPTS") != "",
+	})
+}
