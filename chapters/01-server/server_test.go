@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// syncBuffer lets a test read what run has printed so far while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startRun runs the chapter in the background on a random port and returns
+// once it says it is ready, with its URL, a way to stop it, and its output.
+func startRun(t *testing.T, store string) (url string, stop func() error, out *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-port", "-1", "-store", store}, out) }()
+	jstest.Eventually(t, func() error {
+		if strings.Contains(out.String(), "Press Ctrl+C to stop.") {
+			return nil
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before it was ready: %v\n%s", err, out)
+		default:
+		}
+		return errors.New("the server has not announced itself yet")
+	})
+	for _, line := range strings.Split(out.String(), "\n") {
+		if u, ok := strings.CutPrefix(line, "  client URL: "); ok {
+			url = u
+		}
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return url, stop, out
+}
+
+// The chapter's promise: stop the server, start it again on the same
+// -store, and every acknowledged message is still there.
+func TestRestartKeepsAcknowledgedMessages(t *testing.T) {
+	store := t.TempDir()
+	url, stop, out := startRun(t, store)
+
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := jstest.Context(t)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "orders", Subjects: []string{"orders.>"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 50; i++ {
+		if _, err := js.Publish(ctx, "orders.new", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	nc.Close()
+	if err := stop(); err != nil {
+		t.Fatalf("run after Ctrl+C: %v", err)
+	}
+	if !strings.Contains(out.String(), "Stopped.") {
+		t.Fatalf("no goodbye after Ctrl+C:\n%s", out)
+	}
+
+	url, _, _ = startRun(t, store)
+	nc, err = nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err = jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(ctx, "orders")
+	if err != nil {
+		t.Fatalf("stream after restart: %v", err)
+	}
+	if got := stream.CachedInfo().State.Msgs; got != 50 {
+		t.Fatalf("after restart the stream has %d messages, want 50", got)
+	}
+}
+
+// C02: the seed's "nats-server -js" has no -sd, so the store lands in the
+// temporary directory, where a reboot may wipe it. Chapter 01 always names one.
+func TestC02_NoStoreDirMeansTempDir(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // os.TempDir() reads it; keeps the test's store private
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	defer s.Shutdown()
+	if !s.ReadyForConnections(5 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	if got, want := s.JetStreamConfig().StoreDir, filepath.Join(tmp, "nats", "jetstream"); got != want {
+		t.Fatalf("store dir without -sd = %q, want %q", got, want)
+	}
+}
+
+// C02: "stored permanently on disk" leaves out that the file store fsyncs
+// in the background, every two minutes unless told otherwise.
+func TestC02_FileStoreSyncsEveryTwoMinutesByDefault(t *testing.T) {
+	s := jstest.Server(t)
+	cfg := s.JetStreamConfig()
+	if cfg.SyncInterval != 2*time.Minute || cfg.SyncAlways {
+		t.Fatalf("sync interval %s, sync always %v; want 2m0s and false", cfg.SyncInterval, cfg.SyncAlways)
+	}
+	always := jstest.ServerWith(t, embedded.Options{SyncAlways: true})
+	if !always.JetStreamConfig().SyncAlways {
+		t.Fatal("SyncAlways option not applied")
+	}
+}
+
+// The run contract's unhappy paths: bad flags are usage errors, a taken port
+// is a runtime error that names the port and what to do.
+func TestRunRejectsBadInput(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-port", "nope"}, &out)
+	if err == nil || !strings.Contains(err.Error(), usage) {
+		t.Fatalf("bad -port: %v", err)
+	}
+	taken := jstest.Server(t)
+	port := fmt.Sprint(taken.Addr().(*net.TCPAddr).Port)
+	err = run(context.Background(), []string{"-port", port, "-store", t.TempDir()}, &out)
+	if err == nil || !strings.Contains(err.Error(), "is another server using that port?") {
+		t.Fatalf("taken port: %v", err)
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func TestMain(m *testing.M) {
+	// The Examples show the embedded default, whatever the reader's shell says.
+	os.Unsetenv("NATS_URL")
+	os.Exit(m.Run())
+}
+
+// Run the chapter with nothing installed: it starts an embedded server.
+func Example() {
+	if err := run(context.Background(), nil, os.Stdout); err != nil {
+		panic(err)
+	}
+	// Output:
+	// Connected to server "embedded" running nats-server 2.15.2.
+	// JetStream is enabled for this account.
+	// Limits:
+	//   memory:    unlimited
+	//   storage:   unlimited
+	//   streams:   unlimited
+	//   consumers: unlimited
+	// Usage:
+	//   memory:    0 B
+	//   storage:   0 B
+	//   streams:   0
+	//   consumers: 0
+}
+
+// C11: JetStream needs -js. Without it the JetStream API has no responders,
+// which nats.go reports as ErrJetStreamNotEnabled, and the chapter says so.
+func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
+	s := jstest.ServerWith(t, embedded.Options{NoJetStream: true})
+	_, js := jstest.Connect(t, s)
+	ctx := jstest.Context(t)
+	if _, err := js.AccountInfo(ctx); !errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
+		t.Fatalf("AccountInfo without -js: %v, want ErrJetStreamNotEnabled", err)
+	}
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "example_stream"}); err == nil {
+		t.Fatal("CreateStream without -js succeeded")
+	}
+	err := run(ctx, []string{"-server", s.URL()}, new(strings.Builder))
+	if err == nil || !strings.Contains(err.Error(), "JetStream is not enabled") || !strings.Contains(err.Error(), "-js") {
+		t.Fatalf("run without -js: %v", err)
+	}
+}
+
+// C12: the seed downloads v2.10.2 as "the latest"; it is from October 2023.
+// The tutorial pins a newer server and client, and tests them.
+func TestC12_PinnedVersionsAreNewerThanTheSeeds(t *testing.T) {
+	if server.VERSION != "2.15.2" {
+		t.Fatalf("embedded server is %s, want the pinned 2.15.2", server.VERSION)
+	}
+	want := map[string]string{
+		"github.com/nats-io/nats-server/v2": "v2.15.2",
+		"github.com/nats-io/nats.go":        "v1.55.0",
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build info")
+	}
+	for _, dep := range info.Deps {
+		if v, ok := want[dep.Path]; ok {
+			if dep.Version != v {
+				t.Errorf("%s is %s, want %s", dep.Path, dep.Version, v)
+			}
+			delete(want, dep.Path)
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("not linked in: %v", want)
+	}
+}
+
+// C13: "pip install nats-py" is right for Python. Its Go counterpart is one
+// module, github.com/nats-io/nats.go, whose jetstream package this test uses.
+func TestC13_OneModuleIsTheWholeClient(t *testing.T) {
+	s := jstest.Server(t)
+	nc, js := jstest.Connect(t, s)
+	if !nc.IsConnected() {
+		t.Fatal("not connected")
+	}
+	info, err := js.AccountInfo(jstest.Context(t))
+	if err != nil {
+		t.Fatalf("the jetstream package cannot reach the server: %v", err)
+	}
+	if info.Streams != 0 {
+		t.Fatalf("fresh server has %d streams", info.Streams)
+	}
+}
