@@ -137,6 +137,8 @@ func TestC02_NoStoreDirMeansTempDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &warnings{}
+	s.SetLogger(logs, false, false)
 	s.Start()
 	defer s.Shutdown()
 	if !s.ReadyForConnections(5 * time.Second) {
@@ -144,6 +146,30 @@ func TestC02_NoStoreDirMeansTempDir(t *testing.T) {
 	}
 	if got, want := s.JetStreamConfig().StoreDir, filepath.Join(tmp, "nats", "jetstream"); got != want {
 		t.Fatalf("store dir without -sd = %q, want %q", got, want)
+	}
+	if !strings.Contains(logs.String(), "Temporary storage directory used, data could be lost on system reboot") {
+		t.Fatalf("no warning about the temporary store in the server log:\n%s", logs)
+	}
+}
+
+// warnings is a server logger that keeps the warnings it is given.
+type warnings struct{ syncBuffer }
+
+func (w *warnings) Warnf(format string, v ...any) { fmt.Fprintf(w, format+"\n", v...) }
+func (w *warnings) Noticef(string, ...any)        {}
+func (w *warnings) Fatalf(string, ...any)         {}
+func (w *warnings) Errorf(string, ...any)         {}
+func (w *warnings) Debugf(string, ...any)         {}
+func (w *warnings) Tracef(string, ...any)         {}
+
+// Nothing stops two servers from opening one store directory, which is why
+// the page warns against it: both start, and both would write the same files.
+func TestTwoServersOnOneStoreBothStart(t *testing.T) {
+	store := t.TempDir()
+	first := jstest.ServerWith(t, embedded.Options{StoreDir: store})
+	second := jstest.ServerWith(t, embedded.Options{StoreDir: store})
+	if first.JetStreamConfig().StoreDir != second.JetStreamConfig().StoreDir {
+		t.Fatal("the servers use different directories")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -51,6 +52,10 @@ func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
 	}
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "example_stream"}); err == nil {
 		t.Fatal("CreateStream without -js succeeded")
+	}
+	// Other calls report the same silence less clearly.
+	if _, err := js.Stream(ctx, "example_stream"); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("Stream lookup without -js: %v, want nats.ErrNoResponders", err)
 	}
 	err := run(ctx, []string{"-server", s.URL()}, new(strings.Builder))
 	if err == nil || !strings.Contains(err.Error(), "JetStream is not enabled") || !strings.Contains(err.Error(), "-js") {
