@@ -132,6 +132,47 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Check(l.Close())
 		ts.Setenv(args[0], strconv.Itoa(port))
 	},
+	// wait-consumers STREAM N: wait until STREAM has at least N consumers,
+	// such as background subscribers that must be listening before a publish.
+	"wait-consumers": func(ts *testscript.TestScript, neg bool, args []string) {
+		stream, n := streamAndCount(ts, args, "wait-consumers STREAM N")
+		ts.Check(jstest.WaitFor(waitLimit, func() error {
+			infos, err := consumerInfos(ts, stream)
+			if err != nil {
+				return err
+			}
+			if len(infos) < n {
+				return fmt.Errorf("%s has %d consumers, want %d", stream, len(infos), n)
+			}
+			return nil
+		}))
+	},
+	// wait-acked STREAM N SEQ: wait until at least N consumers of STREAM have
+	// acknowledged everything up to stream sequence SEQ.
+	"wait-acked": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: wait-acked STREAM N SEQ")
+		}
+		stream, n := streamAndCount(ts, args[:2], "wait-acked STREAM N SEQ")
+		seq, err := strconv.ParseUint(args[2], 10, 64)
+		ts.Check(err)
+		ts.Check(jstest.WaitFor(waitLimit, func() error {
+			infos, err := consumerInfos(ts, stream)
+			if err != nil {
+				return err
+			}
+			acked := 0
+			for _, info := range infos {
+				if info.AckFloor.Stream >= seq {
+					acked++
+				}
+			}
+			if acked < n {
+				return fmt.Errorf("%d consumers of %s acked up to %d, want %d", acked, stream, seq, n)
+			}
+			return nil
+		}))
+	},
 	// wait-server URL: wait until a NATS server with JetStream answers at URL.
 	"wait-server": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {
@@ -153,4 +194,38 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			return err
 		}))
 	},
+}
+
+func streamAndCount(ts *testscript.TestScript, args []string, usage string) (string, int) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: %s", usage)
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	return args[0], n
+}
+
+// consumerInfos lists the consumers of stream on the script's $NATS_URL.
+func consumerInfos(ts *testscript.TestScript, stream string) ([]*jetstream.ConsumerInfo, error) {
+	nc, err := nats.Connect(ts.Getenv("NATS_URL"), nats.Timeout(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	var infos []*jetstream.ConsumerInfo
+	list := s.ListConsumers(ctx)
+	for info := range list.Info() {
+		infos = append(infos, info)
+	}
+	return infos, list.Err()
 }

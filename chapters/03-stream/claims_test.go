@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/examplestream"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -348,7 +350,7 @@ func TestC25_RecreateDestroysMessagesAndConsumers(t *testing.T) {
 	}
 
 	chapter("-recreate")
-	if !strings.Contains(out.String(), "with its 5 messages and 1 consumers") {
+	if !strings.Contains(out.String(), "and with it 5 messages and 1 consumer") {
 		t.Fatalf("-recreate did not say what it deleted:\n%s", &out)
 	}
 	if got := msgs(t, stream); got != 0 {
@@ -403,5 +405,13 @@ func TestUpdateRefusesStorageAndWorkQueueChanges(t *testing.T) {
 	workQueue.Retention = jetstream.WorkQueuePolicy
 	if _, err := js.UpdateStream(ctx, workQueue); err == nil {
 		t.Error("retention changed from limits to work queue in place")
+	}
+}
+
+// The later chapters create example_stream themselves when it is missing;
+// they must create the same stream as this chapter.
+func TestLaterChaptersUseThisConfiguration(t *testing.T) {
+	if !reflect.DeepEqual(examplestream.Config(), streamConfig(9*time.Second)) {
+		t.Fatalf("examplestream.Config() = %+v\nchapter 03 creates %+v", examplestream.Config(), streamConfig(9*time.Second))
 	}
 }

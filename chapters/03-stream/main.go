@@ -138,8 +138,16 @@ func deleteStream(ctx context.Context, stdout io.Writer, js jetstream.JetStream,
 	if err := js.DeleteStream(ctx, name); err != nil {
 		return fmt.Errorf("delete stream %q: %w", name, err)
 	}
-	fmt.Fprintf(stdout, "Deleted stream %q with its %d messages and %d consumers (-recreate).\n", name, state.Msgs, state.Consumers)
+	fmt.Fprintf(stdout, "Deleted stream %q and with it %s and %s (-recreate).\n",
+		name, plural(int(state.Msgs), "message"), plural(state.Consumers, "consumer"))
 	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // docs:end recreate

@@ -25,6 +25,18 @@ const (
 	ConnectionLost = "lost the connection to the NATS server"
 )
 
+// ErrConnectionLost ends the context of CancelOnClose.
+var ErrConnectionLost = errors.New(ConnectionLost + " and could not reconnect (is it still running? restart it and run this again)")
+
+// CancelOnClose returns a context that ends with cause ErrConnectionLost
+// when the connection closes for good, and the option that arranges it.
+// A program that waits for messages waits on this context, so a dead server
+// stops it within seconds instead of leaving it hanging.
+func CancelOnClose(ctx context.Context) (context.Context, nats.Option) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	return ctx, nats.ClosedHandler(func(*nats.Conn) { cancel(ErrConnectionLost) })
+}
+
 // To connects to url as the client called name. Extra options come last and
 // win, so a chapter can add a ClosedHandler or change a limit.
 func To(url, name string, extra ...nats.Option) (*nats.Conn, error) {
