@@ -1,0 +1,92 @@
+package chapters_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats.go"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// The transcripts under ../testdata/real-server run the chapters against a
+// real nats-server binary, and read the results back with natscli, the way
+// a reader checks them. CI installs both:
+//
+//	go install github.com/nats-io/nats-server/v2@v2.15.2
+//	go install github.com/nats-io/natscli/nats@v0.5.0
+//
+// Without them on PATH the test is skipped, unless REAL_SERVER_TEST=1 (as in
+// .ci/run) makes their absence a failure.
+func TestRealServerTranscripts(t *testing.T) {
+	for _, tool := range []string{"nats-server", "nats"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("REAL_SERVER_TEST") == "1" {
+				t.Fatalf("%s is not on PATH, and REAL_SERVER_TEST=1 requires it", tool)
+			}
+			t.Skipf("%s is not on PATH (install it as .ci/run does to run these transcripts)", tool)
+		}
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "testdata", "real-server"),
+		Setup:               setupRealServer,
+		Cmds:                scriptCommands,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       *update || os.Getenv("UPDATE_TRANSCRIPTS") != "",
+	})
+}
+
+// setupRealServer starts "nats-server -js" on a free port with its own store
+// directory, as the seed's section 1 does (plus -sd, see chapter 01).
+func setupRealServer(env *testscript.Env) error {
+	env.Setenv("PATH", binDir+string(os.PathListSeparator)+env.Getenv("PATH"))
+	env.Setenv("HOME", env.WorkDir) // natscli keeps its contexts under HOME
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return err
+	}
+	server := exec.Command("nats-server", "-js", "-sd", filepath.Join(env.WorkDir, ".nats-server-store"),
+		"-a", "127.0.0.1", "-p", strconv.Itoa(port))
+	log, err := os.Create(filepath.Join(env.WorkDir, ".nats-server.log"))
+	if err != nil {
+		return err
+	}
+	server.Stdout, server.Stderr = log, log
+	if err := server.Start(); err != nil {
+		return fmt.Errorf("start nats-server: %w", err)
+	}
+	env.Defer(func() {
+		if err := server.Process.Signal(os.Interrupt); err == nil {
+			if err := server.Wait(); err != nil {
+				env.T().Log("nats-server:", err)
+			}
+		}
+		if err := log.Close(); err != nil {
+			env.T().Log(err)
+		}
+	})
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	env.Setenv("NATS_URL", url)
+	return jstest.WaitFor(waitLimit, func() error {
+		nc, err := nats.Connect(url, nats.Timeout(time.Second))
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return nc.FlushWithContext(ctx)
+	})
+}
