@@ -1,0 +1,113 @@
+package errata
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// allowPending lets rows without a test through, while the chapters that
+// will test them are written. Set it to false once every chapter is in:
+// then a pending row fails, and so does a claim test that its row omits.
+const allowPending = true
+
+// TestErrataTable checks docs/errata.md against the chapters' tests. The
+// table's format is described in the package comment (errata.go).
+func TestErrataTable(t *testing.T) {
+	page, err := os.ReadFile("../../docs/errata.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Parse(string(page))
+	if err != nil {
+		t.Fatalf("docs/errata.md: %v", err)
+	}
+	funcs, err := TestFuncs("../../chapters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := Check(rows, funcs, "../../docs", allowPending)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("docs/errata.md: %s", p)
+	}
+	pending := 0
+	for _, row := range rows {
+		if row.Pending {
+			pending++
+		}
+	}
+	t.Logf("%d claims, %d with tests, %d pending", len(rows), len(rows)-pending, pending)
+}
+
+// The checker itself must catch each kind of mistake.
+func TestCheckFindsMistakes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/03-stream.md", []byte("`TestC22_Real` and `TestC04_Real`"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	funcs := map[string][]string{
+		"TestC22_Real":    {"03-stream"},
+		"TestC04_Real":    {"03-stream"},
+		"TestC05_Omitted": {"03-stream"},
+		"Example":         {"02-client", "03-stream"},
+	}
+	link := "[03](03-stream.md#the-seeds-claims-in-this-chapter)"
+	table := Header + "\n" + Separator + "\n" +
+		"| C22 | c | — | v | `TestC22_Real` | " + link + " |\n" +
+		"| C22 | c | — | v | " + Pending + " | coming |\n" + // duplicate
+		"| C03 | c | — | v | `TestC03_Missing` | " + link + " |\n" + // no such test
+		"| C07 | c | — | v | `TestC04_Real` | " + link + " |\n" + // another claim's test
+		"| C08 | c | — | v | `Example` | " + link + " |\n" + // ambiguous
+		"| C09 | c | — | v | `01-server.TestC22_Real` | " + link + " |\n" + // wrong chapter
+		"| C10 | c | — | v | `TestC22_Real` | [x](09-durability.md) |\n" + // page missing
+		"| C11 | c | — | v | " + Pending + " | coming |\n"
+	rows, err := Parse(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := Check(rows, funcs, dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(problems, "\n")
+	for _, want := range []string{
+		"C22 again",
+		"C03 names TestC03_Missing, which is not a function",
+		"C07 names TestC04_Real, a test of claim C04",
+		"C08 names Example, which several chapters define",
+		"C09 names 01-server.TestC22_Real, but chapters/01-server has no such function",
+		"C10 links to 09-durability.md, which does not exist",
+		"C11 is pending",
+		"C01 has no row",
+		"C46 has no row",
+		"TestC05_Omitted checks claim C05, but the row of C05 does not name it",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("no problem reported containing %q; got:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "C22 names") {
+		t.Errorf("the correct C22 row was reported:\n%s", got)
+	}
+}
+
+func TestParseRejectsMalformedRows(t *testing.T) {
+	for name, row := range map[string]string{
+		"five cells":     "| C01 | c | — | v | `TestX` |",
+		"pipe in a cell": "| C01 | c | a|b | v | `TestX` | x |",
+		"bad id":         "| C1 | c | — | v | `TestX` | x |",
+		"unquoted test":  "| C01 | c | — | v | TestX | x |",
+		"other marker":   "| C01 | c | — | v | pending | x |",
+		"empty cell":     "| C01 | c |   | v | `TestX` | x |",
+	} {
+		if _, err := Parse(Header + "\n" + Separator + "\n" + row + "\n"); err == nil {
+			t.Errorf("%s: Parse accepted %q", name, row)
+		}
+	}
+	if _, err := Parse("| ID | Claim |\n"); err == nil {
+		t.Error("Parse accepted a page without the errata header")
+	}
+}
