@@ -1,0 +1,17 @@
+// Package browsertest holds the test of the rendered docs site in a real
+// browser: it builds the site with mkdocs, serves it on 127.0.0.1, and opens
+// every page in headless Chromium (through chromedp) to check titles, Go
+// highlighting, diagrams, search in English and Korean, and that nothing is
+// fetched from another host.
+//
+//	BROWSER_TEST=1 go test ./tools/browsertest
+//
+// Without BROWSER_TEST=1 the test skips when mkdocs or chromium is missing,
+// so "go test ./..." works on a machine with Go alone; with it (as .ci/run
+// sets), a missing tool fails the test. It needs Debian's packages mkdocs,
+// mkdocs-material, python3-pymdownx, chromium and fonts-noto-cjk.
+//
+// Screenshots of the landing page, a chapter, a Go listing and a Korean
+// search go to .browsertest/ at the repository root (or $BROWSERTEST_OUT),
+// and so does a screenshot of every page that fails.
+package browsertest
