@@ -88,8 +88,9 @@ func Check(site string) ([]string, int, error) {
 			continue
 		}
 		for _, r := range pages[name].refs {
-			if msg := checkRef(site, pages, name, r); msg != "" {
-				problems = append(problems, fmt.Sprintf("%s: %s", name, msg))
+			// A page often links one target several times (table of contents, permalink): report it once.
+			if msg := checkRef(site, pages, name, r); msg != "" && !slices.Contains(problems, name+": "+msg) {
+				problems = append(problems, name+": "+msg)
 			}
 		}
 	}
