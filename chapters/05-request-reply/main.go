@@ -381,11 +381,11 @@ func streamReplier(ctx context.Context, nc *nats.Conn, stream jetstream.Stream, 
 	if err != nil {
 		return err
 	}
-	how := "shared by all repliers: one of them answers each request"
+	how := "shared: one replier answers each request"
 	if fanout {
-		how = "its own: every -fanout replier answers every request"
+		how = "its own: every -fanout replier answers each request"
 	}
-	fmt.Fprintf(out, "%s is listening on '%s' with the durable consumer %q (%s). Press Ctrl+C to exit.\n", name, subject, cons.CachedInfo().Name, how)
+	fmt.Fprintf(out, "%s is listening on '%s' through the consumer %q (%s). Press Ctrl+C to exit.\n", name, subject, cons.CachedInfo().Name, how)
 	r := &replier{name: name, nc: nc, out: out, failFirst: failFirst}
 	err = r.serve(ctx, cons, limit)
 	if errors.Is(err, context.Canceled) {
@@ -435,7 +435,6 @@ func coreReplier(nc *nats.Conn, out io.Writer, name, subject string, limit int) 
 	if err := nc.Flush(); err != nil {
 		return nil, fmt.Errorf("subscribe to %s: %w", subject, err)
 	}
-	fmt.Fprintf(out, "%s is listening on '%s' in the queue group %q (core NATS, no stream).\n", name, subject, queueGroup)
 	return func(ctx context.Context) error {
 		select {
 		case <-served:
@@ -456,7 +455,7 @@ func coreReply(ctx context.Context, nc *nats.Conn, out io.Writer, name, subject 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "Press Ctrl+C to exit.")
+	fmt.Fprintf(out, "%s is listening on '%s' in the queue group %q (core NATS, no stream). Press Ctrl+C to exit.\n", name, subject, queueGroup)
 	err = wait(ctx)
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintf(out, "%s stopped.\n", name)
@@ -518,7 +517,7 @@ func demo(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jet
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "replier-1 is listening on '%s' with the durable consumer %q.\n", requestSubject, cons.CachedInfo().Name)
+	fmt.Fprintf(out, "replier-1 is listening on '%s' through the durable consumer %q.\n", requestSubject, cons.CachedInfo().Name)
 	responses, _, err := sendRequest(ctx, nc, js, out, requestSubject, helloRequest)
 	if err != nil {
 		return err
@@ -541,6 +540,7 @@ func demo(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jet
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(out, "replier-1 is listening on '%s' in the queue group %q.\n", serviceSubject, queueGroup)
 	if err := errors.Join(coreRequest(ctx, nc, out, serviceSubject, helloRequest, defaultTimeout), wait(ctx)); err != nil {
 		return err
 	}
