@@ -108,7 +108,7 @@ func nextAdvisory(t *testing.T, sub *nats.Subscription) advisory {
 
 // C08: a plain core publish to a stream's subject is stored. So a core
 // nc.Request on that subject is answered by the stream with its PubAck,
-// whether or not a replier listens; nc.Request keeps the first reply only.
+// whether or not a replier listens: both reply, nc.Request keeps the first.
 func TestC08_CoreRequestOnAStreamSubjectGetsThePubAck(t *testing.T) {
 	nc, _, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
@@ -164,13 +164,47 @@ func TestC08_CoreRequestOnAStreamSubjectGetsThePubAck(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Both reply to the same inbox: nc.Request keeps whichever comes first,
+	// a race that the PubAck usually wins.
+	sub, err = nc.Subscribe(requestSubject, func(msg *nats.Msg) {
+		answered <- msg.Respond([]byte("Response from a core replier"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := nc.SubscribeSync(nc.NewInbox())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest(requestSubject, inbox.Subject, []byte(helloRequest)); err != nil {
+		t.Fatal(err)
+	}
+	var replies []string
+	for range 2 {
+		msg, err := inbox.NextMsg(jstest.Deadline)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies = append(replies, string(msg.Data))
+	}
+	slices.Sort(replies)
+	if want := []string{"Response from a core replier", `{"stream":"example_stream","seq":4}`}; !slices.Equal(replies, want) {
+		t.Fatalf("the inbox received %q, want %q", replies, want)
+	}
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if err := errors.Join(sub.Unsubscribe(), inbox.Unsubscribe()); err != nil {
+		t.Fatal(err)
+	}
+
 	// The chapter's core requester recognises the PubAck and says why.
 	var out strings.Builder
 	err = coreRequest(ctx, nc, &out, requestSubject, helloRequest, 5*time.Second)
-	if err == nil || !strings.Contains(err.Error(), "stream example_stream's acknowledgement (seq 4), not a replier's answer") {
+	if err == nil || !strings.Contains(err.Error(), "stream example_stream's acknowledgement (seq 5), not a replier's answer") {
 		t.Fatalf("coreRequest on a stream subject: %v", err)
 	}
-	if out.String() != "Received response: {\"stream\":\"example_stream\",\"seq\":4}\n" {
+	if out.String() != "Received response: {\"stream\":\"example_stream\",\"seq\":5}\n" {
 		t.Fatalf("coreRequest printed %q", out.String())
 	}
 }
@@ -611,5 +645,67 @@ func maxDeliverStopsRedelivery(t *testing.T, nak bool) {
 	}
 	if a := nextAdvisory(t, gaveUp); a.StreamSeq != 1 || a.Deliveries != maxDeliver {
 		t.Fatalf("advisory %+v, want seq 1 after %d deliveries", a, maxDeliver)
+	}
+}
+
+// blockingWriter stands in for a replier busy with a slow request: its
+// first write signals busy, then blocks until release is closed.
+type blockingWriter struct {
+	busy, release chan struct{}
+	once          bool
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	if !w.once {
+		w.once = true
+		close(w.busy)
+		<-w.release
+	}
+	return len(p), nil
+}
+
+// The chapter says that PullMaxMessages(1) keeps a busy replier from sitting
+// on requests that an idle replier sharing the consumer could answer.
+func TestBusyReplierHoldsNoQueuedRequests(t *testing.T) {
+	nc, js, stream := newExampleStream(t)
+	ctx, cancel := context.WithCancel(jstest.Context(t))
+	defer cancel()
+	cons, err := replierConsumer(ctx, stream, requestSubject, "replier-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := &blockingWriter{busy: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 2)
+	go func() { done <- (&replier{name: "replier-1", nc: nc, out: busy}).serve(ctx, cons, 0) }()
+	if _, _, err := sendRequest(ctx, nc, js, io.Discard, requestSubject, "a slow request"); err != nil {
+		t.Fatal(err)
+	}
+	<-busy.busy // replier-1 is handling it, and stays busy
+	go func() { done <- (&replier{name: "replier-2", nc: nc, out: io.Discard}).serve(ctx, cons, 0) }()
+	jstest.Eventually(t, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumWaiting != 1 {
+			return fmt.Errorf("%d pull requests waiting, want replier-2's only", info.NumWaiting)
+		}
+		return nil
+	})
+	for i := range 4 { // well within AckWait: no redelivery can help
+		var out strings.Builder
+		if err := streamRequest(ctx, nc, js, &out, requestSubject, helloRequest, 1, ackWait/2); err != nil {
+			t.Fatalf("request %d while replier-1 is busy: %v", i+1, err)
+		}
+		if !strings.Contains(out.String(), "Response from replier-2") {
+			t.Fatalf("request %d: %s", i+1, out.String())
+		}
+	}
+	close(busy.release)
+	cancel()
+	for range 2 {
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
 	}
 }
