@@ -52,11 +52,14 @@ func main() {
 	os.Exit(cli.Exit("06-queue-groups", run(ctx, os.Args[1:], os.Stdout)))
 }
 
+// docs:start signals
 // signals returns a context that Ctrl+C (SIGINT) or SIGTERM ends, so that a
 // worker stops through its normal path: give back the task in hand, drain.
 func signals() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
+
+// docs:end signals
 
 func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	role := "demo"
@@ -236,7 +239,10 @@ func (w worker) run(ctx context.Context, cons jetstream.Consumer) (finished int,
 		// keeps the next tasks for the workers that are waiting.
 		jetstream.PullMaxMessages(1),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-			if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			switch {
+			case errors.Is(err, jetstream.ErrConnectionClosed):
+				fail(connect.ErrConnectionLost) // reconnecting failed; Consume stops
+			case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
 				fail(fmt.Errorf("the shared consumer %q is gone (deleted?); start the worker again to recreate it: %w", queueGroup, err))
 			}
 		}),

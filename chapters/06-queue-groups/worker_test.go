@@ -27,13 +27,19 @@ func TestDemoSharesFiveTasks(t *testing.T) {
 			t.Fatalf("run %d: %v", run, err)
 		}
 		t.Logf("run %d took %s", run, time.Since(start))
-		times, byWorker := map[string]int{}, map[string]int{}
+		times, byWorker, doneBy := map[string]int{}, map[string]int{}, map[string]string{}
 		for _, m := range demoTask.FindAllStringSubmatch(out.String(), -1) {
 			if m[2] != m[3] {
 				t.Fatalf("run %d: line %q: Message N should be seq N", run, m[0])
 			}
 			times[m[2]]++
 			byWorker[m[1]]++
+			doneBy[m[2]] = m[1]
+		}
+		// Both workers wait before the tasks come, and each holds one task:
+		// the first two tasks go to different workers.
+		if doneBy["1"] == doneBy["2"] {
+			t.Fatalf("run %d: %s did both Message 1 and Message 2:\n%s", run, doneBy["1"], out.String())
 		}
 		for _, k := range []string{"1", "2", "3", "4", "5"} {
 			if times[k] != 1 {
@@ -53,6 +59,43 @@ func runDemo(out io.Writer) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return run(ctx, nil, out)
+}
+
+// The server hands each task to the pull request that has waited longest.
+// With both workers idle before each task, they take turns.
+func TestIdleWorkersTakeTurns(t *testing.T) {
+	_, js, stream := newExampleStream(t)
+	ctx := jstest.Context(t)
+	cons, err := sharedConsumer(ctx, stream, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done tally
+	startWorkers(t, cons, worker{name: "worker-1", done: done.add}, worker{name: "worker-2", done: done.add})
+	for i := 1; i <= 6; i++ {
+		if err := waitForWorkers(ctx, cons, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, tasksSubject, fmt.Appendf(nil, "Message %d", i)); err != nil {
+			t.Fatal(err)
+		}
+		jstest.Eventually(t, func() error {
+			if done.len() < i {
+				return fmt.Errorf("task %d not done yet", i)
+			}
+			return nil
+		})
+	}
+	done.mu.Lock()
+	defer done.mu.Unlock()
+	for i, task := range done.tasks {
+		if i >= 2 && task.worker != done.tasks[i-2].worker {
+			t.Fatalf("tasks went to %v, want the two workers in turn", done.tasks)
+		}
+		if i >= 1 && task.worker == done.tasks[i-1].worker {
+			t.Fatalf("tasks went to %v, want the two workers in turn", done.tasks)
+		}
+	}
 }
 
 // PullMaxMessages(1) is what spreads the tasks. Consume's default asks for
