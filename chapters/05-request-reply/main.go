@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 			fs.StringVar(&name, "name", "replier-1", "this replier's name, printed in its responses (and its consumer's name with -fanout)")
 			fs.BoolVar(&fanout, "fanout", false, "give this replier a durable consumer of its own, so that every replier answers every request")
 			fs.IntVar(&failFirst, "fail-first", 0, "simulate a transient failure: Nak the first N deliveries of each request")
-			fs.IntVar(&count, "count", 0, "stop after N requests (0: run until Ctrl+C)")
+			fs.IntVar(&count, "count", 0, "stop after N deliveries, redeliveries included (0: run until Ctrl+C)")
 		} else {
 			fs.IntVar(&expect, "expect", 1, "responses to wait for (the seed's expected_responses)")
 			fs.DurationVar(&timeout, "timeout", defaultTimeout, "how long to wait for the responses")
@@ -197,10 +197,10 @@ func sendRequest(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, out
 // docs:start collect
 // collectResponses waits for expect responses on the inbox, at most timeout
 // in all: the seed's collect_responses with its asyncio.wait_for.
-func collectResponses(ctx context.Context, responses *nats.Subscription, out io.Writer, expect int, timeout time.Duration) error {
+func collectResponses(ctx context.Context, responses *nats.Subscription, out io.Writer, expect int, timeout time.Duration) (err error) {
 	defer func() {
-		if err := responses.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-			fmt.Fprintf(out, "could not unsubscribe from the inbox: %v\n", err)
+		if uerr := responses.Unsubscribe(); uerr != nil && !errors.Is(uerr, nats.ErrConnectionClosed) {
+			err = errors.Join(err, fmt.Errorf("unsubscribe from the inbox: %w", uerr))
 		}
 	}()
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -524,9 +524,16 @@ func demo(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jet
 	}
 	// The replier starts after the publish, so the lines print in order; the
 	// request waited in the stream, as it would for a replier that is busy.
+	replierCtx, stopReplier := context.WithCancel(ctx)
+	defer stopReplier()
 	served := make(chan error, 1)
-	go func() { served <- (&replier{name: "replier-1", nc: nc, out: out}).serve(ctx, cons, 1) }()
-	if err := errors.Join(collectResponses(ctx, responses, out, 1, defaultTimeout), <-served); err != nil {
+	go func() { served <- (&replier{name: "replier-1", nc: nc, out: out}).serve(replierCtx, cons, 1) }()
+	if err := collectResponses(ctx, responses, out, 1, defaultTimeout); err != nil {
+		stopReplier() // it would wait for a request forever
+		<-served
+		return err
+	}
+	if err := <-served; err != nil {
 		return err
 	}
 	info, err := cons.Info(ctx)
@@ -541,7 +548,10 @@ func demo(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jet
 		return err
 	}
 	fmt.Fprintf(out, "replier-1 is listening on '%s' in the queue group %q.\n", serviceSubject, queueGroup)
-	if err := errors.Join(coreRequest(ctx, nc, out, serviceSubject, helloRequest, defaultTimeout), wait(ctx)); err != nil {
+	if err := coreRequest(ctx, nc, out, serviceSubject, helloRequest, defaultTimeout); err != nil {
+		return err
+	}
+	if err := wait(ctx); err != nil {
 		return err
 	}
 
@@ -575,7 +585,7 @@ func demo(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jet
 // sharing a consumer or with one each, and counts the responses that arrive
 // once both consumers have acked everything (so no response is in flight).
 func responsesFromTwoRepliers(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jetstream.Stream, fanout bool, requests int) (int, error) {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithTimeout(ctx, 2*defaultTimeout) // bounds every wait below
 	defer cancel()
 	var consumers []jetstream.Consumer
 	var wg sync.WaitGroup
