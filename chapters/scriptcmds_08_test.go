@@ -1,0 +1,56 @@
+package chapters_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// Commands for chapter 08, where a message leaves the stream a moment after
+// the ack that releases it: the server removes it in the background.
+func init() {
+	// wait-msgs STREAM N: wait until STREAM stores exactly N messages.
+	scriptCommands["wait-msgs"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: wait-msgs STREAM N")
+		}
+		want, err := strconv.ParseUint(args[1], 10, 64)
+		ts.Check(err)
+		ts.Check(jstest.WaitFor(waitLimit, func() error {
+			got, err := storedMsgs(ts.Getenv("NATS_URL"), args[0])
+			if err != nil {
+				return err
+			}
+			if got != want {
+				return fmt.Errorf("%s stores %d messages, want %d", args[0], got, want)
+			}
+			return nil
+		}))
+	}
+}
+
+// storedMsgs is how many messages stream stores on the server at url.
+func storedMsgs(url, stream string) (uint64, error) {
+	nc, err := nats.Connect(url, nats.Timeout(time.Second))
+	if err != nil {
+		return 0, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	return s.CachedInfo().State.Msgs, nil
+}
