@@ -364,6 +364,9 @@ func (r *replier) serve(ctx context.Context, cons jetstream.Consumer, limit int)
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
+			if errors.Is(err, jetstream.ErrConnectionClosed) {
+				return connect.ErrConnectionLost // reconnecting failed, maybe before ctx heard of it
+			}
 			return fmt.Errorf("receive a request: %w", err)
 		}
 		if err := r.handle(ctx, msg); err != nil {

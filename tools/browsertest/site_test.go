@@ -31,7 +31,7 @@ const debianChromium = "/usr/lib/chromium/chromium"
 
 // searches are the queries the site search must answer, each with a page
 // that must be among the results. The Korean query proves that Hangul is
-// indexed (overrides/partials/language.html).
+// indexed (docs/.overrides/partials/language.html).
 var searches = []struct{ name, query, page string }{
 	{"english", "consumer", "04-pubsub.md"},
 	{"korean", "스트림", "03-stream.md"},
