@@ -158,6 +158,14 @@ func TestC15_DiscardOldRemovesTheOldest(t *testing.T) {
 	if got := stream.CachedInfo().Config.Discard; got != jetstream.DiscardOld {
 		t.Fatalf("discard %v, want DiscardOld", got)
 	}
+	// DiscardOld is also what a stream gets when its config says nothing.
+	plain, err := js.CreateStream(jstest.Context(t), jetstream.StreamConfig{Name: "plain", Subjects: []string{"plain"}, MaxMsgs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.CachedInfo().Config.Discard; got != jetstream.DiscardOld {
+		t.Fatalf("default discard %v, want DiscardOld", got)
+	}
 	if acks := publishN(t, js, "old", 5); acks[4].Sequence != 5 {
 		t.Fatalf("fifth PubAck seq %d, want 5", acks[4].Sequence)
 	}
@@ -350,11 +358,23 @@ func TestC16_EveryConsumerMustAck(t *testing.T) {
 }
 
 // C16: deleting a consumer removes its interest. Messages that only it still
-// had to ack go with it, which is what happens when an ephemeral consumer's
-// InactiveThreshold runs out (chapter 04, C29).
+// had to ack go with it, whether the consumer is deleted on purpose or an
+// ephemeral consumer's InactiveThreshold runs out (chapter 04, C29).
 func TestC16_DeletingTheLastConsumerReleasesItsMessages(t *testing.T) {
 	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "interest", Subjects: []string{"interest"}, Retention: jetstream.InterestPolicy})
 	ctx := jstest.Context(t)
+	if _, err := durable(ctx, stream, "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, js, "interest", 2)
+	if got := state(t, stream).Msgs; got != 2 {
+		t.Fatalf("%d messages held for the durable, want 2", got)
+	}
+	if err := stream.DeleteConsumer(ctx, "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	waitMsgs(t, stream, 0)
+
 	ephemeral, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{InactiveThreshold: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -420,6 +440,31 @@ func TestC17_RemovedOnAckNotOnDelivery(t *testing.T) {
 	waitMsgs(t, stream, 0)
 }
 
+// C17: a delivered message that is never acked is not lost from a work
+// queue: after AckWait (100ms here) the consumer delivers it again.
+func TestC17_UnackedMessageIsDeliveredAgain(t *testing.T) {
+	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "workqueue", Subjects: []string{"jobs"}, Retention: jetstream.WorkQueuePolicy})
+	cons, err := stream.CreateConsumer(jstest.Context(t), jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy, AckWait: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishN(t, js, "jobs", 1)
+	first := fetch(t, cons, 1)[0] // a worker takes it and dies without acking
+	again := fetch(t, cons, 1)[0]
+	meta, err := again.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Sequence.Stream != seq(t, first) || meta.NumDelivered != 2 {
+		t.Fatalf("got seq %d, delivery %d; want seq %d again, delivery 2", meta.Sequence.Stream, meta.NumDelivered, seq(t, first))
+	}
+	if got := state(t, stream).Msgs; got != 1 {
+		t.Fatalf("%d messages while the redelivery is unacked, want 1", got)
+	}
+	doubleAck(t, again)
+	waitMsgs(t, stream, 0)
+}
+
 // C17: a work queue gives each message to one consumer, so consumers may not
 // share subjects: a second consumer without a filter is refused with 10099,
 // a filter that overlaps another consumer's with 10100. Disjoint filters
@@ -468,6 +513,8 @@ func TestC17_WorkQueueConsumerRules(t *testing.T) {
 	wantCode(t, "push AckNone", err, codeWQNeedsExplicitAck, "workqueue stream requires explicit ack")
 	_, err = stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "c", FilterSubject: "jobs.c", AckPolicy: jetstream.AckAllPolicy})
 	wantCode(t, "pull AckAll", err, codeWQNeedsExplicitAck, "workqueue stream requires explicit ack")
+	_, err = js.CreatePushConsumer(ctx, "workqueue", jetstream.ConsumerConfig{Durable: "c", FilterSubject: "jobs.c", AckPolicy: jetstream.AckAllPolicy, DeliverSubject: "deliver.c"})
+	wantCode(t, "push AckAll", err, codeWQNeedsExplicitAck, "workqueue stream requires explicit ack")
 	for _, deliver := range []jetstream.DeliverPolicy{jetstream.DeliverNewPolicy, jetstream.DeliverLastPolicy} {
 		_, err = stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "d", FilterSubject: "jobs.d", DeliverPolicy: deliver})
 		wantCode(t, deliver.String(), err, codeWQNotDeliverAll, "consumer must be deliver all on workqueue stream")
@@ -537,8 +584,9 @@ Now a message goes once a consumer acks it, and each subject may have only one c
 // and 05 create are refused: a second chapter 04 subscriber on
 // my.subject.test (10100), a chapter 04 subscriber with -new and chapter
 // 05's replier, which both start with new messages (10101). Chapter 06's
-// workers share one consumer, which a work queue allows. The transcripts
-// 08-retention-workqueue.txtar run the real programs.
+// workers share one consumer, which a work queue allows. The seed's
+// subscriber on my.subject.* blocks every other subject. The transcript
+// 08-retention-workqueue.txtar runs the real programs.
 func TestC45_WorkQueueRefusesTheOtherChaptersConsumers(t *testing.T) {
 	wq := examplestream.Config()
 	wq.Retention = jetstream.WorkQueuePolicy
@@ -563,6 +611,17 @@ func TestC45_WorkQueueRefusesTheOtherChaptersConsumers(t *testing.T) {
 		if _, err := stream.CreateOrUpdateConsumer(ctx, workers); err != nil {
 			t.Fatalf("chapter 06 worker %d: %v", i+1, err)
 		}
+	}
+
+	// The seed's subscriber.py reads my.subject.*, every subject of the
+	// stream: on a work queue it leaves no subject for anyone else.
+	_, _, seed := newStream(t, wq)
+	if _, err := seed.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: "my.subject.*"}); err != nil {
+		t.Fatalf("the seed's subscriber: %v", err)
+	}
+	for _, filter := range []string{"my.subject.requests", "my.subject.tasks"} {
+		_, err := seed.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: filter})
+		wantCode(t, filter+" beside my.subject.*", err, codeWQNotUnique, "filtered consumer not unique on workqueue stream")
 	}
 }
 

@@ -260,53 +260,19 @@ func settle(ctx context.Context, stream jetstream.Stream, want uint64) (uint64, 
 // docs:end demo-helpers
 
 // docs:start demo
-// lane is one policy's stream in the demo, with its two consumers.
-type lane struct {
-	name            string
-	stream          jetstream.Stream
-	reader, auditor jetstream.Consumer // auditor stays nil where the server refuses it
-	received        []jetstream.Msg
-}
-
 // demo does the same things to a limits, an interest and a work-queue stream
 // and prints a table: after each step, what each stream still stores.
 func demo(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
-	var lanes []*lane
+	t := &table{out: out}
 	for _, p := range policies {
 		stream, err := policyStream(ctx, js, p.name, p.retention)
 		if err != nil {
 			return err
 		}
-		lanes = append(lanes, &lane{name: p.name, stream: stream})
+		t.lanes = append(t.lanes, &lane{name: p.name, stream: stream})
 	}
-	row := func(label string, cells ...string) {
-		fmt.Fprintf(out, "%-40s%-10s%-10s%s\n", label, cells[0], cells[1], cells[2])
-	}
-	// each runs step for every lane and prints its results as one row.
-	each := func(label string, step func(l *lane) (string, error)) error {
-		var cells []string
-		for _, l := range lanes {
-			cell, err := step(l)
-			if err != nil {
-				return fmt.Errorf("%s stream: %w", l.name, err)
-			}
-			cells = append(cells, cell)
-		}
-		row(label, cells...)
-		return nil
-	}
-	// storedRow prints what each stream stores. want is what each policy's
-	// rule predicts; settle waits for it, and the demo fails if it never comes.
-	storedRow := func(want ...uint64) error {
-		i := -1
-		return each("   stored", func(l *lane) (string, error) {
-			i++
-			got, err := settle(ctx, l.stream, want[i])
-			return fmt.Sprint(got), err
-		})
-	}
-	publish := func(from, to int) error {
-		return each("   PubAck sequences", func(l *lane) (string, error) {
+	publish := func(from, to int) cell {
+		return func(_ int, l *lane) (string, error) {
 			var seqs []string
 			for i := from; i <= to; i++ {
 				ack, err := js.Publish(ctx, "retention."+l.name, fmt.Appendf(nil, "Message %d", i))
@@ -316,33 +282,31 @@ func demo(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 				seqs = append(seqs, fmt.Sprint(ack.Sequence))
 			}
 			return strings.Join(seqs, " "), nil
-		})
+		}
+	}
+	// want is what each policy's rule predicts. settle waits for it (removal
+	// happens a moment after the ack), and the demo fails if it never comes.
+	stored := func(want ...uint64) cell {
+		return func(i int, l *lane) (string, error) {
+			got, err := settle(ctx, l.stream, want[i])
+			return fmt.Sprint(got), err
+		}
 	}
 	var refused []string
 
 	fmt.Fprintln(out, "The same steps on three streams that differ only in their retention policy:")
-	row("", "limits", "interest", "workqueue")
-	fmt.Fprintln(out, "1. Publish Message 1 and 2; no consumer yet.")
-	if err := publish(1, 2); err != nil {
-		return err
-	}
-	if err := storedRow(2, 0, 2); err != nil {
-		return err
-	}
-	if err := each(`2. Add a durable consumer "reader".`, func(l *lane) (s string, err error) {
+	t.row("", func(_ int, l *lane) (string, error) { return l.name, nil })
+	t.note("1. Publish Message 1 and 2; no consumer yet.")
+	t.row("   PubAck sequences", publish(1, 2))
+	t.row("   stored", stored(2, 0, 2))
+	t.row(`2. Add a durable consumer "reader".`, func(_ int, l *lane) (_ string, err error) {
 		l.reader, err = durable(ctx, l.stream, "reader")
 		return "created", err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, "3. Publish Message 3 and 4.")
-	if err := publish(3, 4); err != nil {
-		return err
-	}
-	if err := storedRow(4, 2, 4); err != nil {
-		return err
-	}
-	if err := each(`4. Add a second one, "auditor".`, func(l *lane) (string, error) {
+	})
+	t.note("3. Publish Message 3 and 4.")
+	t.row("   PubAck sequences", publish(3, 4))
+	t.row("   stored", stored(4, 2, 4))
+	t.row(`4. Add a second one, "auditor".`, func(_ int, l *lane) (string, error) {
 		auditor, err := durable(ctx, l.stream, "auditor")
 		if apiCode(err) == codeWQMultipleUnfiltered {
 			refused = append(refused, fmt.Sprintf("The %s stream refused \"auditor\": %s.", l.name, refusal(err)))
@@ -350,30 +314,20 @@ func demo(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 		}
 		l.auditor = auditor
 		return "created", err
-	}); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, `5. "reader" fetches, acks nothing yet.`)
-	if err := each("   received", func(l *lane) (s string, err error) {
+	})
+	t.note(`5. "reader" fetches, acks nothing yet.`)
+	t.row("   received", func(_ int, l *lane) (_ string, err error) {
 		l.received, err = receiveAll(ctx, l.reader)
 		return fmt.Sprint(len(l.received)), err
-	}); err != nil {
-		return err
-	}
-	if err := storedRow(4, 2, 4); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, `6. "reader" acks what it received.`)
-	if err := each("   acked", func(l *lane) (string, error) {
+	})
+	t.row("   stored", stored(4, 2, 4))
+	t.note(`6. "reader" acks what it received.`)
+	t.row("   acked", func(_ int, l *lane) (string, error) {
 		return fmt.Sprint(len(l.received)), ackAll(ctx, l.received)
-	}); err != nil {
-		return err
-	}
-	if err := storedRow(4, 2, 0); err != nil {
-		return err
-	}
-	fmt.Fprintln(out, `7. "auditor" fetches and acks.`)
-	if err := each("   acked", func(l *lane) (string, error) {
+	})
+	t.row("   stored", stored(4, 2, 0))
+	t.note(`7. "auditor" fetches and acks.`)
+	t.row("   acked", func(_ int, l *lane) (string, error) {
 		if l.auditor == nil {
 			return "-", nil
 		}
@@ -382,11 +336,10 @@ func demo(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 			return "", err
 		}
 		return fmt.Sprint(len(msgs)), ackAll(ctx, msgs)
-	}); err != nil {
-		return err
-	}
-	if err := storedRow(4, 0, 0); err != nil {
-		return err
+	})
+	t.row("   stored", stored(4, 0, 0))
+	if t.err != nil {
+		return t.err
 	}
 	for _, line := range refused {
 		fmt.Fprintln(out, line)
@@ -395,6 +348,50 @@ func demo(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 }
 
 // docs:end demo
+
+// docs:start table
+// lane is one policy's stream in the demo, with its two consumers.
+type lane struct {
+	name            string
+	stream          jetstream.Stream
+	reader, auditor jetstream.Consumer // auditor stays nil where the server refuses it
+	received        []jetstream.Msg
+}
+
+// A cell does one step to the i-th lane and says what came of it.
+type cell func(i int, l *lane) (string, error)
+
+// table prints the demo: one row per step, one column per lane. After the
+// first error it does nothing more, and err says what failed.
+type table struct {
+	out   io.Writer
+	lanes []*lane
+	err   error
+}
+
+func (t *table) note(line string) {
+	if t.err == nil {
+		fmt.Fprintln(t.out, line)
+	}
+}
+
+func (t *table) row(label string, step cell) {
+	if t.err != nil {
+		return
+	}
+	cells := make([]any, len(t.lanes))
+	for i, l := range t.lanes {
+		text, err := step(i, l)
+		if err != nil {
+			t.err = fmt.Errorf("%s stream, %s: %w", l.name, strings.TrimSpace(label), err)
+			return
+		}
+		cells[i] = text
+	}
+	fmt.Fprintf(t.out, "%-40s%-10s%-10s%s\n", append([]any{label}, cells...)...)
+}
+
+// docs:end table
 
 // docs:start discard
 // limitedStream keeps at most three messages. What happens to a fourth is
