@@ -116,10 +116,14 @@ func wantCode(t *testing.T, what string, err error, code jetstream.ErrorCode, de
 	}
 }
 
-// C15: under limits retention, acks remove nothing: a new consumer reads
-// every acked message again. Only a limit removes messages.
+// C15: under limits retention, the default, acks remove nothing: a new
+// consumer reads every acked message again. Only a limit removes messages.
 func TestC15_AcksDoNotRemoveMessages(t *testing.T) {
+	// No Retention in the config: limits is the default.
 	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "limits", Subjects: []string{"limits"}})
+	if got := stream.CachedInfo().Config.Retention; got != jetstream.LimitsPolicy {
+		t.Fatalf("default retention %v, want Limits", got)
+	}
 	ctx := jstest.Context(t)
 	publishN(t, js, "limits", 3)
 	first, err := durable(ctx, stream, "first")

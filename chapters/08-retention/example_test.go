@@ -62,7 +62,8 @@ func Example() {
 	// 7. "auditor" fetches and acks.
 	//    acked                                4         2         -
 	//    stored                               4         0         0
-	// The workqueue stream refused "auditor": multiple non-filtered consumers not allowed on workqueue stream (10099).
+	// The workqueue stream refused "auditor":
+	//   multiple non-filtered consumers not allowed on workqueue stream (10099)
 }
 
 // Two limits streams that keep at most three messages get five each.

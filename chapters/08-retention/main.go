@@ -141,6 +141,26 @@ var policies = []struct {
 	{"workqueue", jetstream.WorkQueuePolicy},
 }
 
+// policyStream creates a stream named after its retention policy, capturing
+// retention.<name>. Nothing else differs between the three: the limits are
+// generous, so that only the policy decides what is removed.
+func policyStream(ctx context.Context, js jetstream.JetStream, name string, retention jetstream.RetentionPolicy) (jetstream.Stream, error) {
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:      name,
+		Subjects:  []string{"retention." + name},
+		Retention: retention,
+		Storage:   jetstream.FileStorage,
+		MaxAge:    time.Hour,
+		MaxMsgs:   1000,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create stream %q: %w", name, err)
+	}
+	return stream, nil
+}
+
+// docs:end policies
+
 func parseRetention(name string) (jetstream.RetentionPolicy, error) {
 	for _, p := range policies {
 		if p.name == name {
@@ -161,26 +181,6 @@ func retentionName(r jetstream.RetentionPolicy) string {
 	}
 	return r.String()
 }
-
-// policyStream creates a stream named after its retention policy, capturing
-// retention.<name>. Nothing else differs between the three: the limits are
-// generous, so that only the policy decides what is removed.
-func policyStream(ctx context.Context, js jetstream.JetStream, name string, retention jetstream.RetentionPolicy) (jetstream.Stream, error) {
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:      name,
-		Subjects:  []string{"retention." + name},
-		Retention: retention,
-		Storage:   jetstream.FileStorage,
-		MaxAge:    time.Hour,
-		MaxMsgs:   1000,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create stream %q: %w", name, err)
-	}
-	return stream, nil
-}
-
-// docs:end policies
 
 // docs:start demo-helpers
 // durable creates a named consumer that reads the whole stream and must ack
@@ -309,7 +309,7 @@ func demo(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 	t.row(`4. Add a second one, "auditor".`, func(_ int, l *lane) (string, error) {
 		auditor, err := durable(ctx, l.stream, "auditor")
 		if apiCode(err) == codeWQMultipleUnfiltered {
-			refused = append(refused, fmt.Sprintf("The %s stream refused \"auditor\": %s.", l.name, refusal(err)))
+			refused = append(refused, fmt.Sprintf("The %s stream refused \"auditor\":\n  %s", l.name, refusal(err)))
 			return "refused", nil
 		}
 		l.auditor = auditor
