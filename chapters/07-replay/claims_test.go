@@ -33,7 +33,7 @@ func newExampleStream(t *testing.T) (*embedded.Server, jetstream.JetStream, jets
 // seq 2, 4 on garden.
 func publishFive(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
-	if _, err := publish(jstest.Context(t), js, io.Discard, 5); err != nil {
+	if err := publish(jstest.Context(t), js, io.Discard, 5); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -422,7 +422,7 @@ func TestC06_OrderedConsumerKeepsStreamOrder(t *testing.T) {
 	if err := stream.DeleteConsumer(ctx, "ordered_1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := publish(ctx, js, io.Discard, 3); err != nil {
+	if err := publish(ctx, js, io.Discard, 3); err != nil {
 		t.Fatal(err)
 	}
 	read(3)
@@ -585,6 +585,7 @@ func TestC10_RetryingWritersLoseNothing(t *testing.T) {
 	const writers, deposits = 3, 10
 	var wg sync.WaitGroup
 	errs := make([]error, writers)
+	logs := make([]strings.Builder, writers)
 	for i := range writers {
 		_, wjs := jstest.Connect(t, s)
 		stream, err := wjs.Stream(ctx, accountsStream)
@@ -593,7 +594,7 @@ func TestC10_RetryingWritersLoseNothing(t *testing.T) {
 		}
 		wg.Go(func() {
 			for range deposits {
-				if err := changeRole(ctx, wjs, stream, io.Discard, "alice", 1, nil); err != nil {
+				if err := changeRole(ctx, wjs, stream, &logs[i], "alice", 1, nil); err != nil {
 					errs[i] = err
 					return
 				}
@@ -604,6 +605,11 @@ func TestC10_RetryingWritersLoseNothing(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
+	conflicts := 0
+	for i := range logs {
+		conflicts += strings.Count(logs[i].String(), "reading it again")
+	}
+	t.Logf("%d conflicts, each followed by a new read and a retry", conflicts)
 	stream, err := js.Stream(ctx, accountsStream)
 	if err != nil {
 		t.Fatal(err)
@@ -614,5 +620,17 @@ func TestC10_RetryingWritersLoseNothing(t *testing.T) {
 	}
 	if acc.balance != writers*deposits || acc.lastSeq != writers*deposits {
 		t.Fatalf("alice: balance %d after %d events, want %d after %d", acc.balance, acc.lastSeq, writers*deposits, writers*deposits)
+	}
+}
+
+// C10: an event store must not forget. The chapter's accounts stream keeps
+// the default limits: no maximum age, count or size, unlike example_stream
+// (nine seconds, 1000 messages).
+func TestC10_TheEventStoreHasNoLimits(t *testing.T) {
+	_, stream := newAccounts(t)
+	cfg := stream.CachedInfo().Config
+	if cfg.MaxAge != 0 || cfg.MaxMsgs != -1 || cfg.MaxBytes != -1 || cfg.MaxMsgsPerSubject != -1 || cfg.Retention != jetstream.LimitsPolicy || cfg.Storage != jetstream.FileStorage {
+		t.Fatalf("accounts: max age %s, max msgs %d, max bytes %d, per subject %d, %s, %s; want no limits, file storage",
+			cfg.MaxAge, cfg.MaxMsgs, cfg.MaxBytes, cfg.MaxMsgsPerSubject, cfg.Retention, cfg.Storage)
 	}
 }

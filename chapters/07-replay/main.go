@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		}
 	case "deposit", "withdraw":
 		switch {
-		case !validAccount(*name):
+		case !validToken(*name):
 			return cli.Usagef(usage, "-account must be a name without spaces, dots, * or >, such as alice")
 		case *amount <= 0:
 			return cli.Usagef(usage, "-amount must be more than 0")
@@ -168,8 +168,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	}
 	switch role {
 	case "publish":
-		_, err := publish(ctx, js, stdout, *count)
-		return err
+		return publish(ctx, js, stdout, *count)
 	case "read":
 		return readRole(ctx, stream, stdout, read)
 	default:
@@ -199,45 +198,43 @@ func readFlags(from, filter, durable string, ordered bool, replay string, count 
 		return opts, errors.New("-subject must not be empty (my.subject.* is the whole of example_stream)")
 	case ordered && durable != "":
 		return opts, errors.New("-ordered and -durable do not go together: an ordered consumer is the client's own, made anew each run")
-	case durable != "" && !validAccount(durable):
+	case durable != "" && !validToken(durable):
 		return opts, errors.New("-durable must be a name without spaces, dots, * or >")
 	}
 	return opts, nil
 }
 
-// validAccount says whether name can be one token of a subject (and a consumer name).
-func validAccount(name string) bool {
+// validToken says whether name can be one token of a subject, and so an
+// account or a consumer name.
+func validToken(name string) bool {
 	return name != "" && !strings.ContainsAny(name, " \t.*>/\\")
 }
 
 // docs:start publish
-// publish stores count messages, alternating between the two subjects, and
-// returns the PubAck of each: the stream sequence it was stored at.
-func publish(ctx context.Context, js jetstream.JetStream, out io.Writer, count int) ([]*jetstream.PubAck, error) {
-	var acks []*jetstream.PubAck
+// publish stores count messages, alternating between the two subjects.
+func publish(ctx context.Context, js jetstream.JetStream, out io.Writer, count int) error {
 	for i := 1; i <= count; i++ {
-		subject, message := kitchen, fmt.Sprintf("Message %d", i)
+		subject := kitchen
 		if i%2 == 0 {
 			subject = garden
 		}
-		ack, err := publishOne(ctx, js, out, subject, message)
-		if err != nil {
-			return acks, err
+		if err := publishOne(ctx, js, out, subject, fmt.Sprintf("Message %d", i)); err != nil {
+			return err
 		}
-		acks = append(acks, ack)
 	}
-	return acks, nil
+	return nil
 }
 
-func publishOne(ctx context.Context, js jetstream.JetStream, out io.Writer, subject, message string) (*jetstream.PubAck, error) {
+// publishOne publishes and prints where the stream stored the message.
+func publishOne(ctx context.Context, js jetstream.JetStream, out io.Writer, subject, message string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	ack, err := js.Publish(ctx, subject, []byte(message))
 	if err != nil {
-		return nil, fmt.Errorf("publish %q to %s: %w", message, subject, err)
+		return fmt.Errorf("publish %q to %s: %w", message, subject, err)
 	}
 	fmt.Fprintf(out, "Published: %s on %s (stream %s, seq %d)\n", message, subject, ack.Stream, ack.Sequence)
-	return ack, nil
+	return nil
 }
 
 // docs:end publish
@@ -456,6 +453,31 @@ func seqList(seqs []uint64) string {
 	return s
 }
 
+// docs:start stream
+// ensureAccounts returns the event store, creating it if it does not exist.
+// Default limits: nothing expires and nothing is discarded.
+func ensureAccounts(ctx context.Context, js jetstream.JetStream, out io.Writer) (jetstream.Stream, error) {
+	stream, err := js.Stream(ctx, accountsStream)
+	if err == nil {
+		return stream, nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("look up stream %q: %w", accountsStream, err)
+	}
+	stream, err = js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:     accountsStream,
+		Subjects: []string{accountsSubjects},
+		Storage:  jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create stream %q: %w", accountsStream, err)
+	}
+	fmt.Fprintf(out, "Created stream %q for the accounts' events (subjects %s).\n", accountsStream, accountsSubjects)
+	return stream, nil
+}
+
+// docs:end stream
+
 // docs:start events
 // An accountEvent is one change to an account, stored on its subject
 // accounts.NAME. It carries the balance after the change, so the last event
@@ -494,8 +516,9 @@ func readAccount(ctx context.Context, stream jetstream.Stream, name string) (acc
 
 // appendEvent stores the change as the account's next event, but only if
 // the account's last event is still the one acc was read from. The server
-// checks that atomically: the publish carries
-// Nats-Expected-Last-Subject-Sequence, and a stale one is rejected (10071).
+// checks that as it stores: the publish carries the header
+// Nats-Expected-Last-Subject-Sequence, and a stale one is rejected with
+// 10071 (on a replicated stream, 10164).
 func appendEvent(ctx context.Context, js jetstream.JetStream, acc account, change int) (account, error) {
 	balance := acc.balance + change
 	if balance < 0 {
@@ -509,7 +532,8 @@ func appendEvent(ctx context.Context, js jetstream.JetStream, acc account, chang
 	defer cancel()
 	ack, err := js.Publish(ctx, "accounts."+acc.name, data, jetstream.WithExpectLastSequencePerSubject(acc.lastSeq))
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
 		return acc, fmt.Errorf("%w: %s was read at seq %d (%s, error %d)", errConflict, acc.name, acc.lastSeq, apiErr.Description, apiErr.ErrorCode)
 	}
 	if err != nil {
@@ -668,37 +692,12 @@ func balancesRole(ctx context.Context, js jetstream.JetStream, out io.Writer) er
 	return nil
 }
 
-// docs:start stream
-// ensureAccounts returns the event store, creating it if it does not exist.
-// Default limits: nothing expires and nothing is discarded.
-func ensureAccounts(ctx context.Context, js jetstream.JetStream, out io.Writer) (jetstream.Stream, error) {
-	stream, err := js.Stream(ctx, accountsStream)
-	if err == nil {
-		return stream, nil
-	}
-	if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil, fmt.Errorf("look up stream %q: %w", accountsStream, err)
-	}
-	stream, err = js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:     accountsStream,
-		Subjects: []string{accountsSubjects},
-		Storage:  jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create stream %q: %w", accountsStream, err)
-	}
-	fmt.Fprintf(out, "Created stream %q for the accounts' events (subjects %s).\n", accountsStream, accountsSubjects)
-	return stream, nil
-}
-
-// docs:end stream
-
 // docs:start demo
 // demo publishes five messages and replays them every way, then shows two
 // consumers with their own positions, the ordered consumer, and an event log
 // with optimistic concurrency.
 func demo(ctx context.Context, js jetstream.JetStream, stream jetstream.Stream, out io.Writer) error {
-	if _, err := publish(ctx, js, out, 5); err != nil {
+	if err := publish(ctx, js, out, 5); err != nil {
 		return err
 	}
 	if err := demoPositions(ctx, js, stream, out); err != nil {
@@ -749,7 +748,7 @@ func demoPositions(ctx context.Context, js jetstream.JetStream, stream jetstream
 		fmt.Fprintf(out, "  -from %-20s %s\n", from, seqList(seqs))
 	}
 
-	if _, err := publishOne(ctx, js, out, garden, "Message 6"); err != nil {
+	if err := publishOne(ctx, js, out, garden, "Message 6"); err != nil {
 		return err
 	}
 	var next []uint64
@@ -843,7 +842,7 @@ func demoOrdered(ctx context.Context, js jetstream.JetStream, stream jetstream.S
 		return fmt.Errorf("delete consumer ordered_1: %w", err)
 	}
 	fmt.Fprintln(out, "Consumer ordered_1 deleted on the server.")
-	if _, err := publishOne(ctx, js, out, kitchen, "Message 7"); err != nil {
+	if err := publishOne(ctx, js, out, kitchen, "Message 7"); err != nil {
 		return err
 	}
 	if got, err = next(1); err != nil {
