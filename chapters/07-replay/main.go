@@ -394,8 +394,10 @@ func receive(ctx context.Context, cons jetstream.Consumer, out io.Writer, limit 
 	return nil
 }
 
+// doubleAck acks msg and waits for the server's confirmation. A Ctrl+C
+// does not cut an ack short: it has up to five seconds of its own.
 func doubleAck(ctx context.Context, msg jetstream.Msg) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return msg.DoubleAck(ctx)
 }
