@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -157,5 +158,39 @@ func TestAcknowledgementsSettleEveryTask(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("delivered %d times", maxDeliver)) {
 		t.Fatalf("no MAX_DELIVERIES line:\n%s", &out)
+	}
+}
+
+// The page says: a delivery takes one final answer. nats.go refuses a
+// second Ack, Nak or Term; InProgress may come any number of times before.
+func TestOneFinalAnswerPerDelivery(t *testing.T) {
+	_, js, stream := newFileStream(t)
+	ctx := jstest.Context(t)
+	cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "once", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, messagesSubject, []byte(message(1))); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := cons.Next(jetstream.FetchMaxWait(jstest.Deadline))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := msg.InProgress(); err != nil {
+			t.Fatalf("InProgress before the final answer: %v", err)
+		}
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, answer := range map[string]func() error{
+		"Ack": msg.Ack, "Nak": msg.Nak, "Term": msg.Term, "InProgress": msg.InProgress,
+		"NakWithDelay": func() error { return msg.NakWithDelay(time.Second) },
+	} {
+		if err := answer(); !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+			t.Errorf("%s after the ack: %v, want ErrMsgAlreadyAckd", name, err)
+		}
 	}
 }

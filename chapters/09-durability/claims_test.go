@@ -263,6 +263,10 @@ func TestC44_TheDuplicatesWindow(t *testing.T) {
 		if apiErrorCode(err) != 10052 || !strings.Contains(err.Error(), "duplicates window can not be larger then max age") {
 			t.Fatalf("a window longer than MaxAge: %v, want error 10052", err)
 		}
+		_, err = js.CreateStream(ctx, jetstream.StreamConfig{Name: "too_short", Duplicates: 50 * time.Millisecond})
+		if apiErrorCode(err) != 10052 || !strings.Contains(err.Error(), "duplicates window needs to be >= 100ms") {
+			t.Fatalf("a window under 100ms: %v, want error 10052", err)
+		}
 	})
 
 	t.Run("a repeat inside the window gets the first message's PubAck", func(t *testing.T) {
@@ -413,6 +417,7 @@ func TestC35_APoisonMessageIsDeliveredMaxDeliverTimesThenNoMore(t *testing.T) {
 
 	// The server gives up when it would deliver it a fourth time, which it
 	// checks when a pull request is waiting: keep one waiting, expect nothing.
+	var gaveUpAt time.Time
 	jstest.Eventually(t, func() error {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(100*time.Millisecond))
 		if err != nil {
@@ -424,8 +429,13 @@ func TestC35_APoisonMessageIsDeliveredMaxDeliverTimesThenNoMore(t *testing.T) {
 		if pending, _, err := gaveUp.Pending(); err != nil || pending == 0 {
 			return fmt.Errorf("no MAX_DELIVERIES advisory yet (%v)", err)
 		}
+		gaveUpAt = time.Now()
 		return nil
 	})
+	// That moment came after BackOff's last step, which repeats.
+	if waited, step := gaveUpAt.Sub(asked), backOff[len(backOff)-1]; waited < step {
+		t.Fatalf("the server gave up %s after delivery 3 was asked for, before the last BackOff step of %s", waited, step)
+	}
 	msg, err := gaveUp.NextMsg(jstest.Deadline)
 	if err != nil {
 		t.Fatal(err)

@@ -214,4 +214,3 @@ func TestPublisherStopsOnCtrlC(t *testing.T) {
 		t.Fatalf("last line %q, want %q", last, want)
 	}
 }
-
