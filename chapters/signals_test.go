@@ -43,8 +43,13 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	}{
 		{[]string{"01-server", "-port", "-1", "-store", t.TempDir()}, "Press Ctrl+C to stop.", "Stopped."},
 		{[]string{"04-pubsub", "subscribe", "-server", s.URL()}, "Press Ctrl+C to exit.", "Subscriber stopped."},
+		{[]string{"05-request-reply", "reply", "-server", s.URL()}, "Press Ctrl+C to exit.", "replier-1 stopped."},
+		{[]string{"05-request-reply", "reply", "-core", "-server", s.URL()}, "Press Ctrl+C to exit.", "replier-1 stopped."},
+		{[]string{"06-queue-groups", "worker", "-name", "worker-1", "-server", s.URL()}, "Press Ctrl+C to exit.", "[worker-1] Stopped after finishing 0 tasks."},
+		{[]string{"07-replay", "read", "-server", s.URL()}, "Press Ctrl+C to exit.", "Reader stopped."},
+		{[]string{"09-durability", "publish", "-count", "0", "-interval", "50ms", "-server", s.URL()}, "Press Ctrl+C to stop.", "Publisher stopped after"},
 	} {
-		t.Run(tc.args[0], func(t *testing.T) {
+		t.Run(strings.Join(tc.args[:2], " "), func(t *testing.T) {
 			var stdout, stderr lockedBuffer
 			cmd := exec.Command(filepath.Join(binDir, tc.args[0]), tc.args[1:]...)
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -259,7 +259,7 @@ func replierConsumer(ctx context.Context, stream jetstream.Stream, subject, name
 		MaxDeliver:    maxDeliver,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create or update the consumer %q on %s (its subject must be one example_stream captures, my.subject.*): %w", durable, subject, err)
+		return nil, fmt.Errorf("create or update the consumer %q on %s: %w", durable, subject, err)
 	}
 	return cons, nil
 }

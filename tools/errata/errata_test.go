@@ -7,9 +7,9 @@ import (
 )
 
 // allowPending lets rows without a test, or without a chapter page ("coming"),
-// through while the chapters are written. Set it to false once every chapter
-// is in: then such a row fails, and so does a claim test that its row omits.
-const allowPending = true
+// through while chapters are being written. Every chapter is in, so it is
+// false: such a row fails, and so does a claim test that its row omits.
+const allowPending = false
 
 // TestErrataTable checks docs/errata.md against the chapters' tests. The
 // table's format is described in the package comment (errata.go).
