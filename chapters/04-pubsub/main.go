@@ -162,7 +162,7 @@ func receive(ctx context.Context, cons jetstream.Consumer, out io.Writer, prefix
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			if errors.Is(err, jetstream.ErrConnectionClosed) {
+			if connect.Closed(err) {
 				return connect.ErrConnectionLost // reconnecting failed, maybe before ctx heard of it
 			}
 			return fmt.Errorf("receive: %w", err)

@@ -364,7 +364,7 @@ func (r *replier) serve(ctx context.Context, cons jetstream.Consumer, limit int)
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
-			if errors.Is(err, jetstream.ErrConnectionClosed) {
+			if connect.Closed(err) {
 				return connect.ErrConnectionLost // reconnecting failed, maybe before ctx heard of it
 			}
 			return fmt.Errorf("receive a request: %w", err)

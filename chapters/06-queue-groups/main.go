@@ -240,7 +240,7 @@ func (w worker) run(ctx context.Context, cons jetstream.Consumer) (finished int,
 		jetstream.PullMaxMessages(1),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			switch {
-			case errors.Is(err, jetstream.ErrConnectionClosed):
+			case connect.Closed(err):
 				fail(connect.ErrConnectionLost) // reconnecting failed; Consume stops
 			case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
 				fail(fmt.Errorf("the shared consumer %q is gone (deleted?); start the worker again to recreate it: %w", queueGroup, err))

@@ -378,6 +378,9 @@ func receive(ctx context.Context, cons jetstream.Consumer, out io.Writer, limit 
 			if ctx.Err() != nil {
 				return context.Cause(ctx)
 			}
+			if connect.Closed(err) {
+				return connect.ErrConnectionLost // reconnecting failed, maybe before ctx heard of it
+			}
 			return fmt.Errorf("receive: %w", err)
 		}
 		meta, err := msg.Metadata()

@@ -211,7 +211,7 @@ func (p publisher) publish(ctx context.Context, n int) (*jetstream.PubAck, error
 	switch {
 	case ctx.Err() != nil:
 		return nil, context.Cause(ctx)
-	case errors.Is(err, nats.ErrConnectionClosed): // reconnecting failed; ctx may not know yet
+	case connect.Closed(err): // reconnecting failed; ctx may not know yet
 		return nil, connect.ErrConnectionLost
 	}
 	return nil, err

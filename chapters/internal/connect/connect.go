@@ -28,6 +28,13 @@ const (
 // ErrConnectionLost ends the context of CancelOnClose.
 var ErrConnectionLost = errors.New(ConnectionLost + " and could not reconnect (is it still running? restart it and run this again)")
 
+// Closed reports whether err means that the connection has closed for good.
+// nats.go can return such an error before the ClosedHandler that
+// CancelOnClose installs has run, so a loop checks both.
+func Closed(err error) bool {
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, jetstream.ErrConnectionClosed)
+}
+
 // CancelOnClose returns a context that ends with cause ErrConnectionLost
 // when the connection closes for good, and the option that arranges it.
 // A program that waits for messages waits on this context, so a dead server
