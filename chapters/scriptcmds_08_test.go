@@ -3,6 +3,7 @@ package chapters_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -33,6 +34,41 @@ func init() {
 			return nil
 		}))
 	}
+	// streams NAME...: the server at $NATS_URL has exactly these streams
+	// (none when no name is given).
+	scriptCommands["streams"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg {
+			ts.Fatalf("usage: streams NAME...")
+		}
+		got, err := streamNames(ts.Getenv("NATS_URL"))
+		ts.Check(err)
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(args))
+		if !slices.Equal(got, want) {
+			ts.Fatalf("the server has streams %q, want %q", got, want)
+		}
+	}
+}
+
+// streamNames lists the streams on the server at url.
+func streamNames(url string) ([]string, error) {
+	nc, err := nats.Connect(url, nats.Timeout(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	lister := js.StreamNames(ctx)
+	var names []string
+	for name := range lister.Name() {
+		names = append(names, name)
+	}
+	return names, lister.Err()
 }
 
 // storedMsgs is how many messages stream stores on the server at url.

@@ -3,7 +3,7 @@
 // (관심 기반 보존) and work queue (작업 대기열 보존), and shows none at work.
 // This chapter runs them side by side.
 //
-//	go run ./chapters/08-retention                                 the three policies side by side, embedded
+//	go run ./chapters/08-retention                                 the three policies side by side, always on its own embedded server
 //	go run ./chapters/08-retention show                            what example_stream holds now
 //	go run ./chapters/08-retention swap -retention workqueue       DELETES example_stream and recreates it with that retention
 package main
@@ -27,7 +27,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-const usage = `usage: 08-retention [-server URL]                                       (the three policies side by side)
+const usage = `usage: 08-retention                                                    (the three policies side by side, on its own embedded server)
        08-retention show [-server URL]
        08-retention swap -retention limits|interest|workqueue [-server URL]    (deletes example_stream)`
 
@@ -43,12 +43,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		role, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("08-retention "+role, flag.ContinueOnError)
-	serverURL := fs.String("server", os.Getenv("NATS_URL"), "NATS server URL; empty starts an embedded server (default $NATS_URL)")
-	var retentionName *string
+	var (
+		serverURL     string
+		retentionName *string
+	)
 	switch role {
-	case "demo", "show":
-	case "swap":
-		retentionName = fs.String("retention", "", "the retention example_stream gets: limits, interest or workqueue")
+	case "demo":
+	case "show", "swap":
+		fs.StringVar(&serverURL, "server", os.Getenv("NATS_URL"), "NATS server URL; empty starts an embedded server (default $NATS_URL)")
+		if role == "swap" {
+			retentionName = fs.String("retention", "", "the retention example_stream gets: limits, interest or workqueue")
+		}
 	default:
 		return cli.Usagef(usage, "unknown role %q", role)
 	}
@@ -63,13 +68,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		if retention, err = parseRetention(*retentionName); err != nil {
 			return cli.Usagef(usage, "%v", err)
 		}
-		if *serverURL == "" {
+		if serverURL == "" {
 			// An embedded server would take the changed stream with it on exit.
 			return cli.Usagef(usage, "swap changes example_stream on a running server: set NATS_URL or pass -server")
 		}
 	}
+	if role == "demo" && os.Getenv("NATS_URL") != "" {
+		// The demo creates streams named limits, interest and workqueue. On the
+		// reader's server they would stay, and a second run would find them full.
+		fmt.Fprintln(os.Stderr, "08-retention: the demo creates its own streams, so it starts its own embedded server; NATS_URL is for the show and swap roles")
+	}
 
-	url, stopServer, err := embedded.URLOrStart(*serverURL)
+	url, stopServer, err := embedded.URLOrStart(serverURL)
 	if err != nil {
 		return err
 	}
@@ -98,8 +108,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 }
 
 // docs:start codes
-// The server's error codes for the rules this chapter shows. nats.go has no
-// names for them, so the chapter gives them names.
+// The server's error codes for the rules this chapter shows. nats.go v1.55
+// has no constants for them (see jetstream/errors.go), so the chapter names them.
 const (
 	codeStoreFailed          jetstream.ErrorCode = 10077 // DiscardNew: "maximum messages exceeded", "maximum bytes exceeded"
 	codeWQPullNeedsAck       jetstream.ErrorCode = 10084 // work queue: a pull consumer must ack explicitly
@@ -451,8 +461,10 @@ func show(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 // docs:start swap
 // swap replaces example_stream with one that differs only in its retention,
 // as the seed's comment "LIMITS, INTEREST, or WORK_QUEUE" invites. The
-// server cannot change retention to or from work queue in place, so swap
-// deletes the stream, and with it every message and consumer.
+// server cannot change retention to or from work queue in place. swap
+// therefore always deletes the stream, with every message and consumer, and
+// creates it again, even between limits and interest, where an update would
+// work.
 func swap(ctx context.Context, js jetstream.JetStream, out io.Writer, retention jetstream.RetentionPolicy) error {
 	cfg := examplestream.Config()
 	cfg.Retention = retention
