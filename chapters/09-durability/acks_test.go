@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,8 +162,11 @@ func TestAcknowledgementsSettleEveryTask(t *testing.T) {
 	}
 }
 
-// The page says: a delivery takes one final answer. nats.go refuses a
-// second Ack, Nak or Term; InProgress may come any number of times before.
+// The page says: a delivery takes one final answer. After an Ack, a
+// DoubleAck, a Nak or a Term (or their variants), nats.go refuses every
+// other answer on the same delivery; InProgress may come any number of
+// times before. nats.go keeps this rule itself, in the message, so each
+// first answer gets a delivery of its own.
 func TestOneFinalAnswerPerDelivery(t *testing.T) {
 	_, js, stream := newFileStream(t)
 	ctx := jstest.Context(t)
@@ -170,27 +174,42 @@ func TestOneFinalAnswerPerDelivery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := js.Publish(ctx, messagesSubject, []byte(message(1))); err != nil {
-		t.Fatal(err)
+	type answer struct {
+		name string
+		send func(jetstream.Msg) error
 	}
-	msg, err := cons.Next(jetstream.FetchMaxWait(jstest.Deadline))
-	if err != nil {
-		t.Fatal(err)
+	answers := []answer{
+		{"Ack", func(m jetstream.Msg) error { return m.Ack() }},
+		{"DoubleAck", func(m jetstream.Msg) error { return m.DoubleAck(ctx) }},
+		{"Nak", func(m jetstream.Msg) error { return m.Nak() }},
+		{"NakWithDelay", func(m jetstream.Msg) error { return m.NakWithDelay(time.Minute) }},
+		{"Term", func(m jetstream.Msg) error { return m.Term() }},
+		{"TermWithReason", func(m jetstream.Msg) error { return m.TermWithReason("done") }},
 	}
-	for range 3 {
-		if err := msg.InProgress(); err != nil {
-			t.Fatalf("InProgress before the final answer: %v", err)
+	afterwards := append(slices.Clone(answers), answer{"InProgress", func(m jetstream.Msg) error { return m.InProgress() }})
+	for n := 1; n <= len(answers); n++ {
+		if _, err := js.Publish(ctx, messagesSubject, []byte(message(n))); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if err := msg.DoubleAck(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for name, answer := range map[string]func() error{
-		"Ack": msg.Ack, "Nak": msg.Nak, "Term": msg.Term, "InProgress": msg.InProgress,
-		"NakWithDelay": func() error { return msg.NakWithDelay(time.Second) },
-	} {
-		if err := answer(); !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
-			t.Errorf("%s after the ack: %v, want ErrMsgAlreadyAckd", name, err)
+	for _, first := range answers {
+		// A fresh delivery: the next message, or one a Nak sent back.
+		msg, err := cons.Next(jetstream.FetchMaxWait(jstest.Deadline))
+		if err != nil {
+			t.Fatalf("a delivery to answer %s first: %v", first.name, err)
+		}
+		for range 3 {
+			if err := msg.InProgress(); err != nil {
+				t.Fatalf("InProgress before %s: %v", first.name, err)
+			}
+		}
+		if err := first.send(msg); err != nil {
+			t.Fatalf("%s as the first answer: %v", first.name, err)
+		}
+		for _, then := range afterwards {
+			if err := then.send(msg); !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+				t.Errorf("%s after %s: %v, want ErrMsgAlreadyAckd", then.name, first.name, err)
+			}
 		}
 	}
 }

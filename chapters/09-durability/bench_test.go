@@ -2,7 +2,7 @@ package main
 
 // The benchmarks run only when asked for:
 //
-//	go test ./chapters/09-durability -run '^$' -bench . -count 6
+//	go test ./chapters/09-durability -run '^$' -bench . -count 7
 //
 // They measure this machine, not NATS: compare the ratios within one run.
 

@@ -447,7 +447,7 @@ func withServer(ctx context.Context, store string, f func(context.Context, jetst
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second) // the whole demo takes well under a second
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second) // a stuck step fails the demo instead of hanging it
 	defer cancel()
 	return f(ctx, js)
 }
