@@ -79,7 +79,9 @@ func startRun(t *testing.T, store string) (url string, stop func() error, out *s
 }
 
 // The chapter's promise: stop the server, start it again on the same
-// -store, and every acknowledged message is still there.
+// -store, and every acknowledged message is still there. The test stops
+// run by canceling its context, as Ctrl+C does; 01-server.txtar sends the
+// real SIGINT.
 func TestRestartKeepsAcknowledgedMessages(t *testing.T) {
 	store := t.TempDir()
 	url, stop, out := startRun(t, store)
@@ -163,13 +165,26 @@ func (w *warnings) Debugf(string, ...any)         {}
 func (w *warnings) Tracef(string, ...any)         {}
 
 // Nothing stops two servers from opening one store directory, which is why
-// the page warns against it: both start, and both would write the same files.
+// the page warns against it: a second server starts without a complaint and
+// loads the stream that the first one created and still serves.
 func TestTwoServersOnOneStoreBothStart(t *testing.T) {
 	store := t.TempDir()
 	first := jstest.ServerWith(t, embedded.Options{StoreDir: store})
+	_, js := jstest.Connect(t, first)
+	ctx := jstest.Context(t)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "orders", Subjects: []string{"orders.>"}}); err != nil {
+		t.Fatal(err)
+	}
 	second := jstest.ServerWith(t, embedded.Options{StoreDir: store})
 	if first.JetStreamConfig().StoreDir != second.JetStreamConfig().StoreDir {
 		t.Fatal("the servers use different directories")
+	}
+	_, js2 := jstest.Connect(t, second)
+	if _, err := js2.Stream(ctx, "orders"); err != nil {
+		t.Fatalf("the second server does not serve the first one's stream: %v", err)
+	}
+	if _, err := js.Stream(ctx, "orders"); err != nil {
+		t.Fatalf("the first server lost its stream: %v", err)
 	}
 }
 
