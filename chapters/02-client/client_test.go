@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -104,5 +105,23 @@ func TestC13_OneModuleIsTheWholeClient(t *testing.T) {
 	}
 	if info.Streams != 0 {
 		t.Fatalf("fresh server has %d streams", info.Streams)
+	}
+
+	// The jetstream package belongs to the nats.go module itself: no second
+	// module to add. The module that owns a package is the dependency with
+	// the longest path that prefixes the package's import path.
+	pkg := reflect.TypeOf(jetstream.StreamConfig{}).PkgPath()
+	build, ok := debug.ReadBuildInfo()
+	if !ok {
+		t.Fatal("no build info")
+	}
+	owner := ""
+	for _, dep := range build.Deps {
+		if (pkg == dep.Path || strings.HasPrefix(pkg, dep.Path+"/")) && len(dep.Path) > len(owner) {
+			owner = dep.Path
+		}
+	}
+	if owner != "github.com/nats-io/nats.go" {
+		t.Fatalf("package %s comes from module %q, want github.com/nats-io/nats.go", pkg, owner)
 	}
 }

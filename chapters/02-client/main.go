@@ -50,9 +50,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	// docs:start connect
 	nc, err := nats.Connect(url,
 		nats.Name("02-client"),                   // shows up in the server's connection list
-		nats.Timeout(2*time.Second),              // a dead address fails fast
-		nats.MaxReconnects(10),                   // after a disconnect, retry ...
-		nats.ReconnectWait(500*time.Millisecond), // ... for about 5 s, then give up
+		nats.Timeout(2*time.Second),              // the dial timeout: nats.go's default, written out
+		nats.MaxReconnects(10),                   // a lost connection is retried 10 times ...
+		nats.ReconnectWait(500*time.Millisecond), // ... 500 ms apart, about 5 s (default: 60 × 2 s)
 	)
 	if errors.Is(err, nats.ErrNoServers) { // what nats.go returns for "connection refused"
 		return fmt.Errorf("cannot connect to %s: no NATS server is listening there (%s)", url, connect.Hint)
