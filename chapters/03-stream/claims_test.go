@@ -40,7 +40,8 @@ func TestC04_StreamsCaptureCorePublishes(t *testing.T) {
 }
 
 // C18: "*" matches exactly one token. orders.* stores orders.created but not
-// orders.created.eu or orders; orders.> takes any depth below orders.
+// orders.created.eu or orders; orders.> takes any depth below orders, and
+// still not orders itself.
 func TestC18_StarMatchesExactlyOneToken(t *testing.T) {
 	_, js, star := newStream(t, jetstream.StreamConfig{Name: "orders", Subjects: []string{"orders.*"}})
 	ctx := jstest.Context(t)
@@ -62,6 +63,9 @@ func TestC18_StarMatchesExactlyOneToken(t *testing.T) {
 	}
 	if _, err := js.Publish(ctx, "orders.created.eu", nil); err != nil {
 		t.Fatalf("orders.> does not capture orders.created.eu: %v", err)
+	}
+	if _, err := js.Publish(ctx, "orders", nil); !errors.Is(err, jetstream.ErrNoStreamResponse) {
+		t.Fatalf("publish orders with orders.>: %v, want ErrNoStreamResponse (> needs at least one token)", err)
 	}
 }
 
@@ -160,10 +164,51 @@ func TestC21_MaxAgeRemovesOldMessages(t *testing.T) {
 		}
 		return nil
 	})
-	// MaxAge has a floor: shorter values are refused.
-	_, err = js.CreateStream(jstest.Context(t), jetstream.StreamConfig{Name: "shorter", Subjects: []string{"shorter"}, MaxAge: 50 * time.Millisecond})
-	if err == nil {
-		t.Fatal("MaxAge 50ms accepted, want an error")
+	// MaxAge has a floor: 100ms is accepted (above), 99ms is refused.
+	_, err = js.CreateStream(jstest.Context(t), jetstream.StreamConfig{Name: "shorter", Subjects: []string{"shorter"}, MaxAge: 99 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "max age needs to be >= 100ms") {
+		t.Fatalf("MaxAge 99ms: %v, want the error max age needs to be >= 100ms", err)
+	}
+}
+
+// For C21: the age counts from when each message was stored, not from when the
+// stream was created or its first message arrived. A message published after
+// an earlier one has expired is there until its own MaxAge has passed, and
+// is removed no earlier.
+func TestMaxAgeCountsFromEachMessagesStorage(t *testing.T) {
+	const maxAge = 500 * time.Millisecond
+	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "aging", Subjects: []string{"aging"}, MaxAge: maxAge})
+	ctx := jstest.Context(t)
+	if _, err := js.Publish(ctx, "aging", []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	jstest.Eventually(t, func() error {
+		if got := msgs(t, stream); got != 0 {
+			return fmt.Errorf("the first message is still stored (%d messages)", got)
+		}
+		return nil
+	})
+
+	beforeSecond := time.Now() // the second message is stored after this
+	if _, err := js.Publish(ctx, "aging", []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Younger than MaxAge when we asked: it must still be there.
+	if time.Since(beforeSecond) < maxAge && (info.State.Msgs != 1 || info.State.FirstSeq != 2) {
+		t.Fatalf("right after publishing: %d messages from seq %d, want the second message (seq 2)", info.State.Msgs, info.State.FirstSeq)
+	}
+	jstest.Eventually(t, func() error {
+		if got := msgs(t, stream); got != 0 {
+			return fmt.Errorf("the second message is still stored (%d messages)", got)
+		}
+		return nil
+	})
+	if gone := time.Since(beforeSecond); gone < maxAge {
+		t.Fatalf("the second message was gone %s after it was published, before its MaxAge of %s", gone, maxAge)
 	}
 }
 
@@ -254,48 +299,57 @@ func TestC23_MaxMsgsKeepsTheNewestThousand(t *testing.T) {
 // C24: max_bytes=10*1024*1024 is 10 MiB (10485760), not 10 MB, and it
 // limits stored records, which are larger than their payloads:
 // a file record is 22 + subject + payload + 8 bytes, a memory record
-// subject + payload + 16.
+// subject + payload + 16. Two subject lengths for each storage type check
+// the formula; my.subject.test with a 10-byte payload costs 55 and 41.
 func TestC24_MaxBytesCountsRecordsNotPayload(t *testing.T) {
 	if got := streamConfig(time.Hour).MaxBytes; got != 10_485_760 {
 		t.Fatalf("MaxBytes = %d, want 10485760 (10 MiB)", got)
 	}
 	const payload, n = "0123456789", 1000
-	_, js := jstest.Connect(t, jstest.Server(t))
-	ctx := jstest.Context(t)
 	for _, tc := range []struct {
 		storage jetstream.StorageType
-		subject string
 		record  func(subject string) int
+		page    int // what the page says a record on my.subject.test costs
 	}{
-		{jetstream.FileStorage, "my.subject.test", func(subject string) int { return 22 + len(subject) + len(payload) + 8 }},
-		{jetstream.MemoryStorage, "memory.subject", func(subject string) int { return len(subject) + len(payload) + 16 }},
+		{jetstream.FileStorage, func(subject string) int { return 22 + len(subject) + len(payload) + 8 }, 55},
+		{jetstream.MemoryStorage, func(subject string) int { return len(subject) + len(payload) + 16 }, 41},
 	} {
-		// Each stream gets its own subject and none is deleted: deleting the
-		// last stream and creating one at once can fail in nats-server 2.15.2
+		// A server per storage type, and nothing deleted: deleting the last
+		// stream and creating one at once can fail in nats-server 2.15.2
 		// (its cleanup of the empty streams directory races the create).
+		_, js := jstest.Connect(t, jstest.Server(t))
+		ctx := jstest.Context(t)
 		name := strings.ToLower(tc.storage.String())
-		stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{tc.subject}, Storage: tc.storage})
+		if got := tc.record("my.subject.test"); got != tc.page {
+			t.Fatalf("%s: the formula gives %d bytes for my.subject.test, the page says %d", name, got, tc.page)
+		}
+		stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{"my.subject.test", "s"}, Storage: tc.storage})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 0; i < n; i++ {
-			if _, err := js.Publish(ctx, tc.subject, []byte(payload)); err != nil {
+		var want uint64
+		for _, subject := range []string{"my.subject.test", "s"} { // 15 bytes and 1 byte
+			for i := 0; i < n; i++ {
+				if _, err := js.Publish(ctx, subject, []byte(payload)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want += uint64(n * tc.record(subject))
+			info, err := stream.Info(ctx)
+			if err != nil {
 				t.Fatal(err)
 			}
-		}
-		info, err := stream.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		record := tc.record(tc.subject)
-		if want := uint64(n * record); info.State.Bytes != want {
-			t.Errorf("%s: %d messages of %d-byte payloads on %s use %d bytes, want %d (%d per record)",
-				name, n, len(payload), tc.subject, info.State.Bytes, want, record)
+			if info.State.Bytes != want {
+				t.Errorf("%s: after %d more %d-byte payloads on %s the stream uses %d bytes, want %d (%d per record)",
+					name, n, len(payload), subject, info.State.Bytes, want, tc.record(subject))
+			}
 		}
 	}
 
 	// The limit bites on those record sizes: room for ten file records
 	// keeps exactly the last ten messages.
+	_, js := jstest.Connect(t, jstest.Server(t))
+	ctx := jstest.Context(t)
 	const subject = "small.subject"
 	record := int64(22 + len(subject) + len(payload) + 8)
 	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "small", Subjects: []string{subject}, MaxBytes: 10 * record})
@@ -392,19 +446,31 @@ func TestC26_SubjectsAreCapturedNotSubscribed(t *testing.T) {
 }
 
 // The page's warning: storage cannot change in place, and neither can
-// retention to or from work queue; the chapter then points to -recreate.
+// retention to or from work queue; the chapter's createOrUpdate then fails,
+// points to -recreate, and leaves the stream as it was.
 func TestUpdateRefusesStorageAndWorkQueueChanges(t *testing.T) {
-	_, js, _ := newStream(t, streamConfig(time.Hour))
+	_, js, stream := newStream(t, streamConfig(time.Hour))
 	ctx := jstest.Context(t)
 	memory := streamConfig(time.Hour)
 	memory.Storage = jetstream.MemoryStorage
-	if _, err := js.UpdateStream(ctx, memory); err == nil {
-		t.Error("storage changed from file to memory in place")
-	}
 	workQueue := streamConfig(time.Hour)
 	workQueue.Retention = jetstream.WorkQueuePolicy
-	if _, err := js.UpdateStream(ctx, workQueue); err == nil {
-		t.Error("retention changed from limits to work queue in place")
+	for what, cfg := range map[string]jetstream.StreamConfig{"storage file to memory": memory, "retention limits to work queue": workQueue} {
+		var out strings.Builder
+		_, err := createOrUpdate(ctx, &out, js, cfg)
+		if err == nil || !strings.Contains(err.Error(), "rerun with -recreate, which deletes its messages") {
+			t.Errorf("%s: %v, want an error that suggests -recreate", what, err)
+		}
+		if out.Len() > 0 {
+			t.Errorf("%s: printed %q, want nothing", what, out.String())
+		}
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := info.Config; cfg.Storage != jetstream.FileStorage || cfg.Retention != jetstream.LimitsPolicy {
+		t.Fatalf("after the refused updates: %s storage, %s retention; want File and Limits", cfg.Storage, cfg.Retention)
 	}
 }
 

@@ -1,4 +1,4 @@
-// Chapter 03 creates the stream every later chapter uses: stream.py in Go,
+// Chapter 03 creates the stream that chapters 04 to 08 use: stream.py in Go,
 // with the configuration the seed meant.
 //
 //	go run ./chapters/03-stream [-server URL] [-max-age 9s] [-recreate]
