@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/connect"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/examplestream"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
 	"github.com/nats-io/nats.go/jetstream"
@@ -146,9 +148,11 @@ func TestC28_LateSubscriberReplaysUnlessNew(t *testing.T) {
 	equal(t, "DeliverNew", received(t, onlyNew, 1), want("my.subject.test", 6, 6))
 }
 
-// C29: a consumer without a name is ephemeral: the server deletes it once
+// C29: a consumer without Durable is ephemeral: the server deletes it once
 // nobody has read from it for its InactiveThreshold (10 s in this chapter;
-// 100 ms here to keep the test fast). A durable consumer stays.
+// 100 ms here to keep the test fast). A Name alone does not make a consumer
+// durable: it still gets the ephemeral default threshold of 5 s. A durable
+// consumer stays, unless it has an InactiveThreshold too.
 func TestC29_EphemeralConsumersGoAway(t *testing.T) {
 	_, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
@@ -156,25 +160,40 @@ func TestC29_EphemeralConsumersGoAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := chapters.CachedInfo().Config.InactiveThreshold; got != 10*time.Second {
-		t.Fatalf("the chapter's subscriber consumer has InactiveThreshold %s, want 10s", got)
+	if cfg := chapters.CachedInfo().Config; cfg.InactiveThreshold != 10*time.Second || cfg.Durable != "" {
+		t.Fatalf("the chapter's subscriber consumer has Durable %q, InactiveThreshold %s; want none and 10s", cfg.Durable, cfg.InactiveThreshold)
 	}
 	ephemeral, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{InactiveThreshold: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "stays"}); err != nil {
+	named, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Name: "named"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	name := ephemeral.CachedInfo().Name
-	jstest.Eventually(t, func() error {
-		if _, err := stream.Consumer(ctx, name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return fmt.Errorf("ephemeral consumer %s still there (%v)", name, err)
-		}
-		return nil
-	})
+	if cfg := named.CachedInfo().Config; cfg.Durable != "" || cfg.InactiveThreshold != 5*time.Second {
+		t.Fatalf("a consumer with only a Name: Durable %q, InactiveThreshold %s; want an ephemeral with the default 5s", cfg.Durable, cfg.InactiveThreshold)
+	}
+	stays, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "stays"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stays.CachedInfo().Config.InactiveThreshold; got != 0 {
+		t.Fatalf("a durable without a threshold got InactiveThreshold %s, want 0", got)
+	}
+	if _, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "idle", InactiveThreshold: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{ephemeral.CachedInfo().Name, "idle"} {
+		jstest.Eventually(t, func() error {
+			if _, err := stream.Consumer(ctx, name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return fmt.Errorf("consumer %s still there (%v)", name, err)
+			}
+			return nil
+		})
+	}
 	if _, err := stream.Consumer(ctx, "stays"); err != nil {
-		t.Fatalf("durable consumer after the ephemeral one went: %v", err)
+		t.Fatalf("durable consumer after the others went: %v", err)
 	}
 }
 
@@ -281,5 +300,44 @@ func TestC44_PublishWaitsForItsAckAndDedupesRetries(t *testing.T) {
 	}
 	if first.Duplicate || !retry.Duplicate || retry.Sequence != first.Sequence {
 		t.Fatalf("first %+v, retry %+v: want the retry flagged Duplicate with the same sequence", first, retry)
+	}
+}
+
+// The page: if the server goes away while a subscriber waits, nats.go tries
+// to reconnect ten times, half a second apart, and the subscriber then stops
+// with "lost the connection" (exit status 1 from main): within seconds, not
+// minutes. The bound here is generous, 15 s.
+func TestSubscriberStopsWhenTheServerIsGone(t *testing.T) {
+	t.Parallel()
+	s := jstest.Server(t)
+	var out strings.Builder // read only after run has returned
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"subscribe", "-server", s.URL()}, &out) }()
+	_, js := jstest.Connect(t, s)
+	jstest.Eventually(t, func() error {
+		stream, err := js.Stream(jstest.Context(t), examplestream.Name)
+		if err != nil {
+			return err
+		}
+		if n := stream.CachedInfo().State.Consumers; n != 1 {
+			return fmt.Errorf("%d consumers, want the subscriber's", n)
+		}
+		return nil
+	})
+
+	stopped := time.Now()
+	s.Stop()
+	select {
+	case err := <-done:
+		took := time.Since(stopped)
+		if !errors.Is(err, connect.ErrConnectionLost) {
+			t.Fatalf("subscriber ended with %v, want ErrConnectionLost\n%s", err, out.String())
+		}
+		if took > 15*time.Second {
+			t.Fatalf("the subscriber stopped %s after the server, want at most 15 s", took)
+		}
+		t.Logf("the subscriber stopped %s after the server", took.Round(10*time.Millisecond))
+	case <-time.After(jstest.Deadline):
+		t.Fatalf("the subscriber still runs %s after the server stopped", jstest.Deadline)
 	}
 }

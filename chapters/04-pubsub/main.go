@@ -1,7 +1,7 @@
 // Chapter 04 is publish-subscribe over a stream: publisher.py and
 // subscriber.py in Go, with every subscriber getting every message.
 //
-//	go run ./chapters/04-pubsub                      the whole scenario, embedded
+//	go run ./chapters/04-pubsub                      the whole scenario, in one process
 //	go run ./chapters/04-pubsub subscribe [-new]     one subscriber, until Ctrl+C
 //	go run ./chapters/04-pubsub publish [-count 5]   five messages, one a second
 package main
@@ -137,7 +137,7 @@ func subscribe(ctx context.Context, stream jetstream.Stream, filter string, deli
 		FilterSubject:     filter,                      // my.subject.test: not the requests of chapter 05
 		DeliverPolicy:     deliver,                     // DeliverAll replays what is stored; DeliverNew does not
 		AckPolicy:         jetstream.AckExplicitPolicy, // each message must be acked, or it comes back
-		InactiveThreshold: 10 * time.Second,            // no name: ephemeral, removed 10 s after its reader goes
+		InactiveThreshold: 10 * time.Second,            // no Durable: ephemeral, removed about 10 s after its reader goes
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create a consumer on %q: %w", filter, err)
