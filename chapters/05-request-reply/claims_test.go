@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/connect"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/examplestream"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 )
 
 // newExampleStream starts a private server with chapter 03's stream on it.
@@ -268,10 +270,11 @@ func TestC32_TheInboxTravelsInAHeaderBecauseReplyIsTheAckSubject(t *testing.T) {
 	}
 }
 
-// C33: replier.py creates a durable consumer_<uuid4> on every run. Durables
-// have no inactivity timeout, so they pile up, and each new one (DeliverAll)
-// replays every stored request to inboxes whose requesters are gone. The
-// chapter's fixed name, created with CreateOrUpdateConsumer, is reused.
+// C33: replier.py creates a durable consumer_<uuid4> on every run. These
+// durables have no inactivity threshold, so they pile up, and each new one
+// (DeliverAll) replays every stored request to inboxes whose requesters are
+// gone. The chapter's fixed name, created with CreateOrUpdateConsumer, is
+// reused.
 func TestC33_RestartedRepliersReuseOneConsumer(t *testing.T) {
 	t.Run("the seed's way", func(t *testing.T) {
 		_, js, stream := newExampleStream(t)
@@ -368,6 +371,11 @@ func TestC34_ResponsesPerRequestIsTheNumberOfConsumers(t *testing.T) {
 	}
 	if shared != 4 || fanout != 8 {
 		t.Fatalf("4 requests to two repliers: %d responses sharing a consumer, %d with -fanout; want 4 and 8", shared, fanout)
+	}
+	// During the -fanout round the shared consumer was there too, with
+	// nobody reading it: three consumers, two read, two responses a request.
+	if names := consumerNames(t, stream); !slices.Equal(names, []string{"replier-1", "replier-2", sharedDurable}) {
+		t.Fatalf("consumers %v, want replier-1, replier-2 and %s", names, sharedDurable)
 	}
 
 	// The requester's -expect 2 is met by two -fanout repliers, not by two
@@ -525,6 +533,8 @@ func TestC35_AFailingReplierDoesNotLoopForever(t *testing.T) {
 		}
 	})
 
+	// The real AckWait of 2 s here: the point is that it is shorter than the
+	// requester's 5 s.
 	t.Run("a crashed replier's request reaches another replier in time", func(t *testing.T) {
 		if ackWait >= defaultTimeout {
 			t.Fatalf("AckWait %s is not shorter than the requester's %s", ackWait, defaultTimeout)
@@ -547,9 +557,8 @@ func TestC35_AFailingReplierDoesNotLoopForever(t *testing.T) {
 		if err := collectResponses(ctx, responses, io.Discard, 1, defaultTimeout); err != nil {
 			t.Fatalf("the requester, waiting its default %s: %v", defaultTimeout, err)
 		}
-		if !strings.HasPrefix(log.String(), "replier-1 received request: Hello, Consumers! (seq 1, delivery 2 of at most 3)") &&
-			!strings.HasPrefix(log.String(), "replier-2 received request: Hello, Consumers! (seq 1, delivery 2 of at most 3)") {
-			t.Fatalf("replier-2 printed %q", log.String())
+		if want := "replier-2 received request: Hello, Consumers! (seq 1, delivery 2 of at most 3)\n"; !strings.HasPrefix(log.String(), want) {
+			t.Fatalf("replier-2 printed %q, want %q first", log.String(), want)
 		}
 	})
 }
@@ -707,5 +716,164 @@ func TestBusyReplierHoldsNoQueuedRequests(t *testing.T) {
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The page: a consumer's DeliverPolicy applies when it is created and cannot
+// be changed. A replier asking for another policy on the existing consumer
+// gets the server's refusal, not a consumer that starts elsewhere.
+func TestDeliverPolicyCannotChange(t *testing.T) {
+	_, _, stream := newExampleStream(t)
+	ctx := jstest.Context(t)
+	cons, err := replierConsumer(ctx, stream, requestSubject, "replier-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := cons.CachedInfo().Config
+	cfg.DeliverPolicy = jetstream.DeliverAllPolicy
+	if _, err := stream.CreateOrUpdateConsumer(ctx, cfg); err == nil || !strings.Contains(err.Error(), "deliver policy can not be updated") {
+		t.Fatalf("CreateOrUpdateConsumer with DeliverAll on the DeliverNew consumer: %v, want deliver policy can not be updated", err)
+	}
+	if _, err := replierConsumer(ctx, stream, requestSubject, "replier-1", false); err != nil {
+		t.Fatalf("the same configuration again: %v", err)
+	}
+}
+
+// The page: the replier's error reply uses the header that NATS services
+// (the nats.go micro package) use for errors.
+func TestErrorHeaderIsTheServicesErrorHeader(t *testing.T) {
+	if errorHeader != micro.ErrorHeader {
+		t.Fatalf("errorHeader %q, micro.ErrorHeader %q", errorHeader, micro.ErrorHeader)
+	}
+}
+
+// The code comment in coreReplier: a plain publish (no reply subject) cannot
+// be answered; msg.RespondMsg says so with nats.ErrMsgNoReply, and the
+// replier reports it.
+func TestCoreReplierReportsAPlainPublish(t *testing.T) {
+	nc, _ := jstest.Connect(t, jstest.Server(t))
+	wait, err := coreReplier(nc, io.Discard, "replier-1", serviceSubject, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Publish(serviceSubject, []byte(helloRequest)); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(jstest.Context(t)); !errors.Is(err, nats.ErrMsgNoReply) {
+		t.Fatalf("core replier given a plain publish: %v, want nats.ErrMsgNoReply", err)
+	}
+}
+
+// The page: the core requester waits with a context, so Ctrl+C (a canceled
+// context) and a connection lost for good (CancelOnClose's cause) end the
+// wait at once, long before the timeout.
+func TestCoreRequestEndsWithItsContext(t *testing.T) {
+	nc, _ := jstest.Connect(t, jstest.Server(t))
+	silent, err := nc.SubscribeSync(serviceSubject) // subscribed, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, cause := range []error{context.Canceled, connect.ErrConnectionLost} {
+		ctx, cancel := context.WithCancelCause(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- coreRequest(ctx, nc, io.Discard, serviceSubject, helloRequest, time.Hour) }()
+		if _, err := silent.NextMsg(jstest.Deadline); err != nil { // the request is out, and waits
+			t.Fatal(err)
+		}
+		cancel(cause)
+		select {
+		case err := <-done:
+			if !errors.Is(err, cause) {
+				t.Fatalf("coreRequest after cancel(%v): %v", cause, err)
+			}
+		case <-time.After(jstest.Deadline):
+			t.Fatalf("coreRequest still waits %s after cancel(%v)", jstest.Deadline, cause)
+		}
+	}
+}
+
+// The code comment in handle: a request in hand is finished even after
+// Ctrl+C. Here the context ends while the replier is handling a request: the
+// response still reaches the requester, and the ack reaches the server.
+func TestARequestInHandIsFinishedAfterCtrlC(t *testing.T) {
+	nc, js, stream := newExampleStream(t)
+	ctx := jstest.Context(t)
+	cons, err := replierConsumer(ctx, stream, requestSubject, "replier-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	responses, ack, err := sendRequest(ctx, nc, js, io.Discard, requestSubject, helloRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := &blockingWriter{busy: make(chan struct{}), release: make(chan struct{})}
+	replierCtx, ctrlC := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- (&replier{name: "replier-1", nc: nc, out: busy}).serve(replierCtx, cons, 0) }()
+	<-busy.busy // handle has the request
+	ctrlC()
+	close(busy.release)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("serve after Ctrl+C: %v, want context.Canceled once the request in hand is done", err)
+	}
+	if err := collectResponses(ctx, responses, io.Discard, 1, 5*time.Second); err != nil {
+		t.Fatalf("the requester: %v", err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.AckFloor.Stream != ack.Sequence || info.NumAckPending != 0 {
+		t.Fatalf("ack floor %d with %d acks pending, want %d and 0", info.AckFloor.Stream, info.NumAckPending, ack.Sequence)
+	}
+}
+
+// The page: Messages() with its defaults asks for up to 500 messages ahead,
+// so a replier busy with one request also holds every request that arrives
+// meanwhile: the server has delivered them to it, and none is left for a
+// replier sharing the consumer. TestBusyReplierHoldsNoQueuedRequests shows
+// the fix, PullMaxMessages(1).
+func TestDefaultMessagesHoldsQueuedRequests(t *testing.T) {
+	if jetstream.DefaultMaxMessages != 500 {
+		t.Fatalf("jetstream.DefaultMaxMessages is %d, want 500", jetstream.DefaultMaxMessages)
+	}
+	nc, js, stream := newExampleStream(t)
+	ctx := jstest.Context(t)
+	cons, err := replierConsumer(ctx, stream, requestSubject, "replier-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := cons.Messages() // the defaults
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer msgs.Stop()
+	if _, _, err := sendRequest(ctx, nc, js, io.Discard, requestSubject, "a slow request"); err != nil {
+		t.Fatal(err)
+	}
+	inHand, err := msgs.Next(jetstream.NextContext(ctx)) // busy with it, not acked yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := sendRequest(ctx, nc, js, io.Discard, requestSubject, helloRequest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jstest.Eventually(t, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumAckPending != 4 || info.NumPending != 0 {
+			return fmt.Errorf("%d requests delivered and unacked, %d waiting for a replier; want 4 and 0", info.NumAckPending, info.NumPending)
+		}
+		return nil
+	})
+	if err := inHand.DoubleAck(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,7 +3,7 @@
 // example_stream and answered to a reply-to header, and then core NATS
 // request-reply, which needs no stream at all.
 //
-//	go run ./chapters/05-request-reply                            both patterns, embedded
+//	go run ./chapters/05-request-reply                            both patterns, in one process
 //	go run ./chapters/05-request-reply reply [-name replier-1]    a replier, until Ctrl+C
 //	go run ./chapters/05-request-reply request [-expect 1]        one request, then its responses
 //	add -core to both roles for core NATS request-reply (nc.Request, msg.Respond)
@@ -167,12 +167,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 // is needed because the stream does not keep a publisher's reply subject.
 func sendRequest(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, out io.Writer, subject, request string) (*nats.Subscription, *jetstream.PubAck, error) {
 	inbox := nc.NewInbox() // _INBOX.<random>: a subject only this requester listens on
+	// Subscribe first: the server handles one connection's messages in order,
+	// so the inbox has its subscriber before the request is even stored.
 	responses, err := nc.SubscribeSync(inbox)
 	if err != nil {
-		return nil, nil, fmt.Errorf("subscribe to the inbox %s: %w", inbox, err)
-	}
-	// Flush: the subscription is on the server before any replier can answer.
-	if err := nc.Flush(); err != nil {
 		return nil, nil, fmt.Errorf("subscribe to the inbox %s: %w", inbox, err)
 	}
 
