@@ -96,7 +96,7 @@ func startWorkers(t *testing.T, cons jetstream.Consumer, workers ...worker) {
 // consumer with a deliver group alike. But a task that a worker did not ack
 // is delivered again, to any worker: at least once, not exactly once.
 func TestC36_EachDeliveryGoesToOneWorker(t *testing.T) {
-	_, js, stream := newExampleStream(t)
+	nc, js, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
 	const tasks = 20
 
@@ -212,6 +212,77 @@ func TestC36_EachDeliveryGoesToOneWorker(t *testing.T) {
 		}
 		if again.seq != meta.Sequence.Stream || again.delivery != 2 || done.len() != 1 {
 			t.Fatalf("worker-2 got %v, want seq %d as delivery 2, and finished it", again, meta.Sequence.Stream)
+		}
+	})
+
+	t.Run("push: a dead worker's task goes to another worker", func(t *testing.T) {
+		const subject = "my.subject.pushed"
+		config := jetstream.ConsumerConfig{Durable: "push-redelivery", DeliverGroup: "push-redelivery", DeliverSubject: "deliver.push-redelivery",
+			FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy, AckWait: 100 * time.Millisecond}
+		// worker-1 has a connection of its own, to die with.
+		nc1, err := nats.Connect(nc.ConnectedUrl())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc1.Close()
+		js1, err := jetstream.New(nc1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cons1, err := js1.CreateOrUpdatePushConsumer(ctx, examplestream.Name, config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := make(chan uint64, 1)
+		if _, err := cons1.Consume(func(msg jetstream.Msg) { // never acks
+			if meta, err := msg.Metadata(); err == nil {
+				select {
+				case took <- meta.Sequence.Stream:
+				default:
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, subject, []byte("Message 1")); err != nil {
+			t.Fatal(err)
+		}
+		seq := <-took
+		nc1.Close() // the crash: worker-1 is gone, its task unacked
+
+		// worker-2 joins the group and gets the task once AckWait has passed.
+		cons2, err := js.CreateOrUpdatePushConsumer(ctx, examplestream.Name, config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan *jetstream.MsgMetadata, 1)
+		cc, err := cons2.Consume(func(msg jetstream.Msg) {
+			meta, err := msg.Metadata()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := msg.DoubleAck(ctx); err != nil {
+				t.Error(err)
+			}
+			select {
+			case got <- meta:
+			default:
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cc.Stop()
+		select {
+		case meta := <-got:
+			// Delivery 2 as a rule; more if a redelivery fell in the moment
+			// between worker-1's end and worker-2's start, with nobody listening.
+			if meta.Sequence.Stream != seq || meta.NumDelivered < 2 {
+				t.Fatalf("worker-2 got seq %d as delivery %d, want seq %d redelivered", meta.Sequence.Stream, meta.NumDelivered, seq)
+			}
+		case <-ctx.Done():
+			t.Fatal("the dead worker's task never reached worker-2")
 		}
 	})
 }
@@ -334,6 +405,57 @@ func TestC37_SeedCreateRaceAndTheIdempotentFix(t *testing.T) {
 			}
 			if !slices.Equal(names, []string{queueGroup}) {
 				t.Fatalf("round %d: consumers %v, want just %q", round, names, queueGroup)
+			}
+			deleteConsumer(t, js, queueGroup)
+		}
+	})
+
+	t.Run("identical push configs with a fixed deliver subject, created concurrently", func(t *testing.T) {
+		fixed := jetstream.ConsumerConfig{Durable: queueGroup, DeliverGroup: queueGroup, DeliverSubject: "deliver.workers",
+			FilterSubject: tasksSubject, AckPolicy: jetstream.AckExplicitPolicy}
+		for round := range 10 {
+			const workers = 4
+			start := make(chan struct{})
+			errs := make([]error, workers)
+			configs := make([]jetstream.ConsumerConfig, workers)
+			listening := make([]jetstream.ConsumeContext, workers)
+			var wg sync.WaitGroup
+			for i := range workers {
+				wg.Go(func() {
+					<-start // all at once: each creates the consumer and subscribes
+					cons, err := js.CreateOrUpdatePushConsumer(ctx, examplestream.Name, fixed)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					configs[i] = cons.CachedInfo().Config
+					listening[i], errs[i] = cons.Consume(func(msg jetstream.Msg) {})
+				})
+			}
+			close(start)
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			for _, c := range configs {
+				if c.DeliverSubject != fixed.DeliverSubject {
+					t.Fatalf("round %d: a worker got deliver subject %q, want %q", round, c.DeliverSubject, fixed.DeliverSubject)
+				}
+			}
+			// With every worker listening, one more identical create still
+			// succeeds: 10013 needs a different deliver subject.
+			if _, err := js.CreateOrUpdatePushConsumer(ctx, examplestream.Name, fixed); err != nil {
+				t.Fatalf("round %d: create while all listen: %v", round, err)
+			}
+			names, err := consumerNames(ctx, js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(names, []string{queueGroup}) {
+				t.Fatalf("round %d: consumers %v, want just %q", round, names, queueGroup)
+			}
+			for _, cc := range listening {
+				cc.Stop()
 			}
 			deleteConsumer(t, js, queueGroup)
 		}

@@ -48,8 +48,9 @@ func startExample() (*nats.Conn, jetstream.JetStream, jetstream.Stream, func()) 
 	return nc, js, stream, func() { nc.Close(); s.Stop() }
 }
 
-// A worker that takes a task and dies before acking it loses nothing: once
-// AckWait has passed, the server hands the task to another worker.
+// A worker that takes a task and dies before acking it loses nothing while
+// the stream holds the task: once AckWait has passed, the server hands it to
+// another worker.
 func Example_redelivery() {
 	_, js, stream, stop := startExample()
 	defer stop()

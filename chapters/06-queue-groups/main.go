@@ -276,13 +276,40 @@ func (w worker) run(ctx context.Context, cons jetstream.Consumer) (finished int,
 		cc.Stop()
 		<-cc.Closed()
 		return finished, err
-	case <-cc.Closed(): // the limit was reached (StopAfter)
+	case <-cc.Closed():
+		if w.limit == 0 || finished < w.limit {
+			// Not the limit: Consume stopped on its own, as it does when the
+			// connection closes for good, sometimes before the error handler
+			// or ctx has heard of it. Wait for them to say why.
+			return finished, stopReason(ctx, failed)
+		}
 	}
 	select {
 	case err := <-failed:
 		return finished, err
 	default:
 		return finished, nil
+	}
+}
+
+// stopReason waits for the reason Consume stopped without being asked to:
+// the first failure, or the end of ctx (a Ctrl+C is no error).
+func stopReason(ctx context.Context, failed <-chan error) error {
+	select {
+	case err := <-failed:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-failed:
+			return err
+		default:
+		}
+		if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+		return nil
+	case <-time.After(5 * time.Second):
+		return errors.New("stopped receiving tasks for no reason given (is the server still running?)")
 	}
 }
 

@@ -98,11 +98,15 @@ func TestIdleWorkersTakeTurns(t *testing.T) {
 	}
 }
 
-// PullMaxMessages(1) is what spreads the tasks. Consume's default asks for
-// up to 500 messages at once: a worker that starts while tasks are stored
-// takes all of them into its buffer, and a second worker gets none even
-// while the first is stuck on its first task.
+// PullMaxMessages(1) is what spreads the tasks. By default Consume asks for
+// many messages at once (jetstream.DefaultMaxMessages, 500 in nats.go
+// v1.55): a worker that starts while six tasks are stored takes all six
+// into its buffer, and a second worker gets none even while the first is
+// stuck on its first task.
 func TestOneTaskInHandLeavesTheRestForOthers(t *testing.T) {
+	if jetstream.DefaultMaxMessages != 500 {
+		t.Fatalf("Consume's default batch is %d messages; the page says 500", jetstream.DefaultMaxMessages)
+	}
 	_, js, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
 	if err := publish(ctx, js, io.Discard, tasksSubject, 6, 0); err != nil {

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/examplestream"
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Under limits retention, MaxAge removes a message whether or not a worker
+// holds it. example_stream keeps messages nine seconds; this copy keeps them
+// 100 ms. A worker takes the task and dies without acking, with the
+// worker's default AckWait of 30 s: the task is gone long before AckWait
+// could hand it to anyone, and the consumer counts it as done. A worker
+// started later with a short -ack-wait gets nothing either.
+func TestAHeldTaskExpiresWithTheStream(t *testing.T) {
+	_, js := jstest.Connect(t, jstest.Server(t))
+	ctx := jstest.Context(t)
+	config := examplestream.Config()
+	config.MaxAge = 100 * time.Millisecond
+	stream, err := js.CreateStream(ctx, config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := sharedConsumer(ctx, stream, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(ctx, js, io.Discard, tasksSubject, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	// worker-1 takes the task, then crashes: no ack, no Nak, no progress.
+	if _, err := cons.Next(jetstream.FetchContext(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Now()
+	// jstest's deadline (20 s) is shorter than AckWait (30 s): whatever
+	// happens here happens before any redelivery could.
+	jstest.Eventually(t, func() error {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.State.Msgs != 0 {
+			return fmt.Errorf("the stream still holds %d messages", info.State.Msgs)
+		}
+		return nil
+	})
+	t.Logf("the held task expired %s after it was taken", time.Since(took).Round(time.Millisecond))
+	info, err := cons.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 || info.AckFloor.Stream != 1 {
+		t.Fatalf("consumer after the expiry: %d held, %d pending, %d redelivered, ack floor %d; want 0, 0, 0 and 1 (counted as done)",
+			info.NumAckPending, info.NumPending, info.NumRedelivered, info.AckFloor.Stream)
+	}
+
+	// worker-2 starts with -ack-wait 200ms, which sets it for the consumer,
+	// and waits a whole second: the task does not come back.
+	cons, err = sharedConsumer(ctx, stream, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for msg := range batch.Messages() {
+		t.Fatalf("worker-2 got %q after the stream had removed it", msg.Data())
+	}
+	if err := batch.Error(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// MaxAckPending is the consumer's, not a worker's: it caps the tasks
+// handed out and not yet acked across all workers together. It is 1000
+// unless set. At 1, a second worker that asks gets nothing while the first
+// holds a task, with a pull consumer and with a push consumer alike.
+func TestMaxAckPendingIsSharedByAllWorkers(t *testing.T) {
+	_, js, stream := newExampleStream(t)
+	ctx := jstest.Context(t)
+	cons, err := sharedConsumer(ctx, stream, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cons.CachedInfo().Config.MaxAckPending; got != 1000 {
+		t.Fatalf("the shared consumer's MaxAckPending is %d, want the default 1000", got)
+	}
+	t.Run("pull", func(t *testing.T) {
+		const subject = "my.subject.pull"
+		one, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "pull-one", FilterSubject: subject,
+			AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := publish(ctx, js, io.Discard, subject, 2, 0); err != nil {
+			t.Fatal(err)
+		}
+		held, err := one.Next(jetstream.FetchContext(ctx)) // worker-1 holds task 1
+		if err != nil {
+			t.Fatal(err)
+		}
+		// worker-2 asks for a task and waits a second: none, though one is stored.
+		batch, err := one.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range batch.Messages() {
+			t.Fatalf("worker-2 got %q while worker-1 held a task", msg.Data())
+		}
+		if err := batch.Error(); err != nil {
+			t.Fatal(err)
+		}
+		info, err := one.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending != 1 || info.NumPending != 1 {
+			t.Fatalf("%d held, %d stored and waiting; want 1 and 1", info.NumAckPending, info.NumPending)
+		}
+		// Once worker-1 acks, worker-2 gets task 2.
+		if err := held.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+		next, err := one.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatalf("worker-2 after worker-1 acked: %v", err)
+		}
+		if string(next.Data()) != "Message 2" {
+			t.Fatalf("worker-2 got %q, want Message 2", next.Data())
+		}
+	})
+
+	t.Run("push with a deliver group", func(t *testing.T) {
+		const subject = "my.subject.push"
+		config := jetstream.ConsumerConfig{Durable: "push-one", DeliverGroup: "push-one", DeliverSubject: "deliver.push-one",
+			FilterSubject: subject, AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1}
+		received := make(chan jetstream.Msg, 2)
+		for range 2 { // two workers; each keeps what it gets, unacked, for the test to ack
+			cons, err := js.CreateOrUpdatePushConsumer(ctx, examplestream.Name, config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc, err := cons.Consume(func(msg jetstream.Msg) { received <- msg })
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(cc.Stop)
+		}
+		if err := publish(ctx, js, io.Discard, subject, 2, 0); err != nil {
+			t.Fatal(err)
+		}
+		held := <-received
+		select {
+		case msg := <-received:
+			t.Fatalf("a worker got %q while another held %q", msg.Data(), held.Data())
+		case <-time.After(time.Second): // a second with nothing pushed
+		}
+		if err := held.DoubleAck(ctx); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case msg := <-received:
+			if string(msg.Data()) != "Message 2" {
+				t.Fatalf("after the ack, a worker got %q, want Message 2", msg.Data())
+			}
+		case <-ctx.Done():
+			t.Fatal("task 2 was not pushed after task 1 was acked")
+		}
+	})
+}
+
+// A core NATS queue group picks a member at random for each message,
+// whether or not that member is still busy with the last one. Two members
+// whose handlers are stuck on their first message: of 40 messages, each
+// still gets more queued behind the one in hand. (All 40 going to one
+// member by chance has odds of 2 in 2^40.)
+func TestCoreQueueGroupPicksBusyMembersToo(t *testing.T) {
+	nc, _ := jstest.Connect(t, jstest.Server(t))
+	const subject, n = "tasks.core", 40
+	release := make(chan struct{})
+	var mu sync.Mutex
+	inHand := 0
+	var subs []*nats.Subscription
+	for range 2 {
+		sub, err := nc.QueueSubscribe(subject, queueGroup, func(*nats.Msg) {
+			mu.Lock()
+			inHand++
+			mu.Unlock()
+			<-release // busy until the test ends
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, sub)
+	}
+	t.Cleanup(func() { close(release) })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := nc.Publish(subject, fmt.Appendf(nil, "Message %d", i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nc.Flush(); err != nil { // returns once the server has sent back every delivery
+		t.Fatal(err)
+	}
+	// nats.go counts a message as pending until its handler returns, so
+	// each member's Pending includes the one in hand.
+	jstest.Eventually(t, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		pending := 0
+		for _, sub := range subs {
+			msgs, _, err := sub.Pending()
+			if err != nil {
+				return err
+			}
+			pending += msgs
+		}
+		if inHand != 2 || pending != n {
+			return fmt.Errorf("%d members busy, %d messages pending; want 2 and %d", inHand, pending, n)
+		}
+		return nil
+	})
+	for i, sub := range subs {
+		pending, _, err := sub.Pending()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending < 2 {
+			t.Fatalf("member %d, busy with its first message, got no more: want the server to pick it anyway", i+1)
+		}
+	}
+}
