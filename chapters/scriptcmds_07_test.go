@@ -34,4 +34,22 @@ func init() {
 		ts.Check(err)
 		ts.Setenv(args[2], msg.Time.Format(time.RFC3339Nano))
 	}
+	// takes-at-least D PROGRAM [ARGS...]: run PROGRAM as exec does (its
+	// stdout and stderr assertable afterwards), and fail unless it exits 0
+	// after at least D: a reader with -replay original waits out the gaps
+	// the messages were published with, and an instant one would not.
+	scriptCommands["takes-at-least"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: takes-at-least DURATION PROGRAM [ARGS...]")
+		}
+		least, err := time.ParseDuration(args[0])
+		ts.Check(err)
+		path, err := lookPath(ts, args[1])
+		ts.Check(err)
+		start := time.Now()
+		ts.Check(ts.Exec(path, args[2:]...))
+		if took := time.Since(start); took < least {
+			ts.Fatalf("%s took %s, want at least %s", args[1], took.Round(time.Millisecond), least)
+		}
+	}
 }

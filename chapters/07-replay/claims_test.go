@@ -200,6 +200,13 @@ func TestC03_TwoConsumersKeepTheirOwnPositions(t *testing.T) {
 func TestC03_ReplayOriginalKeepsTheGaps(t *testing.T) {
 	_, js, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
+	plain, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{}) // no ReplayPolicy
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.CachedInfo().Config.ReplayPolicy; got != jetstream.ReplayInstantPolicy {
+		t.Fatalf("a consumer created without a ReplayPolicy has %s, want instant", got)
+	}
 	const gap = 100 * time.Millisecond
 	if _, err := js.Publish(ctx, kitchen, []byte("Message 1")); err != nil {
 		t.Fatal(err)

@@ -304,9 +304,10 @@ func replayConsumer(ctx context.Context, stream jetstream.Stream, filter string,
 
 // docs:start ordered
 // orderedConsumer reads filter from a position in strict stream order. The
-// client makes the consumer itself: no acks (AckNone), kept in memory, and
-// when it sees a gap (a missed message, a deleted consumer, a lost heartbeat)
-// it makes a new one that starts right after the last message it delivered.
+// client makes the consumer itself: no acks (AckNone), kept in memory. When
+// that consumer is deleted, and (per nats.go's ordered.go) when a message is
+// missing or heartbeats stop, it makes a new one that starts right after the
+// last message it delivered.
 func orderedConsumer(ctx context.Context, stream jetstream.Stream, filter string, from position, replay jetstream.ReplayPolicy, namePrefix string) (jetstream.Consumer, error) {
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{filter},
@@ -842,7 +843,7 @@ func demoOrdered(ctx context.Context, js jetstream.JetStream, stream jetstream.S
 	}
 	fmt.Fprintf(out, "  %s\n", got)
 
-	// Lose the consumer on the server, as after a restart of a memory store.
+	// Delete the consumer on the server, to see the client replace it.
 	if err := stream.DeleteConsumer(ctx, "ordered_1"); err != nil {
 		return fmt.Errorf("delete consumer ordered_1: %w", err)
 	}

@@ -162,36 +162,105 @@ func TestC05_ProcessingIsApplicationCode(t *testing.T) {
 	}
 }
 
-// C05: what the server itself can do between streams is copy and rename:
-// a stream that sources another, with a subject transform, gets the same
-// payloads on new subjects. Computing on the payloads is left to programs.
-func TestC05_TheServerOnlyCopiesAndRenames(t *testing.T) {
-	_, js := jstest.Connect(t, jstest.Server(t))
+// C05: the server's own processing is narrow. It can copy a stream's
+// messages into another and rename their subjects on the way (sourcing
+// with a subject transform), republish each stored message on another
+// subject, and, on a counter stream, add up increments. It does not convert,
+// window or join payloads: that is what programs like toFahrenheit are for.
+func TestC05_TheServersOwnProcessingIsNarrow(t *testing.T) {
+	nc, js := jstest.Connect(t, jstest.Server(t))
 	ctx := jstest.Context(t)
-	if _, _, err := pipelineStreams(ctx, js); err != nil {
-		t.Fatal(err)
-	}
-	copied, err := js.CreateStream(ctx, jetstream.StreamConfig{
-		Name: "copied",
-		Sources: []*jetstream.StreamSource{{
-			Name:              "celsius",
-			SubjectTransforms: []jetstream.SubjectTransformConfig{{Source: "celsius.*", Destination: "copied.{{wildcard(1)}}"}},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.Publish(ctx, "celsius.kitchen", []byte("21.5")); err != nil {
-		t.Fatal(err)
-	}
-	jstest.Eventually(t, func() error { // sourcing is asynchronous
-		msg, err := copied.GetMsg(ctx, 1)
+
+	t.Run("sourcing copies and renames", func(t *testing.T) {
+		if _, _, err := pipelineStreams(ctx, js); err != nil {
+			t.Fatal(err)
+		}
+		copied, err := js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "copied",
+			Sources: []*jetstream.StreamSource{{
+				Name:              "celsius",
+				SubjectTransforms: []jetstream.SubjectTransformConfig{{Source: "celsius.*", Destination: "copied.{{wildcard(1)}}"}},
+			}},
+		})
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		if msg.Subject != "copied.kitchen" || string(msg.Data) != "21.5" {
-			return fmt.Errorf("copied holds %s %q, want copied.kitchen \"21.5\"", msg.Subject, msg.Data)
+		if _, err := js.Publish(ctx, "celsius.kitchen", []byte("21.5")); err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		jstest.Eventually(t, func() error { // sourcing is asynchronous
+			msg, err := copied.GetMsg(ctx, 1)
+			if err != nil {
+				return err
+			}
+			if msg.Subject != "copied.kitchen" || string(msg.Data) != "21.5" {
+				return fmt.Errorf("copied holds %s %q, want copied.kitchen \"21.5\"", msg.Subject, msg.Data)
+			}
+			return nil
+		})
+	})
+
+	t.Run("republish", func(t *testing.T) {
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "readings", Subjects: []string{"readings.*"},
+			RePublish: &jetstream.RePublish{Source: "readings.*", Destination: "live.{{wildcard(1)}}"}}); err != nil {
+			t.Fatal(err)
+		}
+		live, err := nc.SubscribeSync("live.*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer live.Unsubscribe()
+		if err := nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, "readings.kitchen", []byte("21.5")); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := live.NextMsg(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.Subject != "live.kitchen" || string(msg.Data) != "21.5" {
+			t.Fatalf("republished %s %q, want live.kitchen \"21.5\"", msg.Subject, msg.Data)
+		}
+	})
+
+	t.Run("a counter stream adds up increments", func(t *testing.T) {
+		visits, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "visits", Subjects: []string{"visits.*"}, AllowMsgCounter: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// An increment is a message with the header Nats-Incr and no body; the
+		// PubAck carries the new total.
+		var totals []string
+		for _, incr := range []string{"5", "3", "-2"} {
+			msg := nats.NewMsg("visits.home")
+			msg.Header.Set("Nats-Incr", incr)
+			ack, err := js.PublishMsg(ctx, msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			totals = append(totals, ack.Value)
+		}
+		if want := []string{"5", "8", "6"}; !slices.Equal(totals, want) {
+			t.Fatalf("running totals %q, want %q", totals, want)
+		}
+		last, err := visits.GetLastMsgForSubject(ctx, "visits.home")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(last.Data) != `{"val":"6"}` {
+			t.Fatalf("the last message holds %s, want the total {\"val\":\"6\"}", last.Data)
+		}
+		// Only sums: a body is refused (10170), and so is a message without an increment (10169).
+		withBody := nats.NewMsg("visits.home")
+		withBody.Header.Set("Nats-Incr", "1")
+		withBody.Data = []byte("1")
+		if _, err := js.PublishMsg(ctx, withBody); !hasCode(err, 10170) {
+			t.Fatalf("an increment with a body: %v, want error 10170", err)
+		}
+		if _, err := js.Publish(ctx, "visits.home", []byte("7")); !hasCode(err, 10169) {
+			t.Fatalf("a plain message on a counter stream: %v, want error 10169", err)
+		}
 	})
 }
