@@ -175,7 +175,7 @@ func TestC21_MaxAgeRemovesOldMessages(t *testing.T) {
 // stream was created or its first message arrived. A message published after
 // an earlier one has expired is there until its own MaxAge has passed, and
 // is removed no earlier.
-func TestMaxAgeCountsFromEachMessagesStorage(t *testing.T) {
+func TestC21_MaxAgeCountsFromEachMessagesStorage(t *testing.T) {
 	const maxAge = 500 * time.Millisecond
 	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "aging", Subjects: []string{"aging"}, MaxAge: maxAge})
 	ctx := jstest.Context(t)
