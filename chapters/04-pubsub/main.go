@@ -151,7 +151,13 @@ func subscribe(ctx context.Context, stream jetstream.Stream, filter string, deli
 // receive prints and acks messages as they arrive, until it has limit of
 // them (0: no limit) or ctx ends.
 func receive(ctx context.Context, cons jetstream.Consumer, out io.Writer, prefix string, limit int) error {
-	msgs, err := cons.Messages()
+	var opts []jetstream.PullMessagesOpt
+	if limit > 0 {
+		// Ask the server for no more than we will ack: a message pulled and
+		// left unacked would wait out AckWait before anyone got it again.
+		opts = append(opts, jetstream.StopAfter(limit))
+	}
+	msgs, err := cons.Messages(opts...)
 	if err != nil {
 		return fmt.Errorf("start receiving: %w", err)
 	}

@@ -351,7 +351,11 @@ func settled(seq uint64, how string, err error) error {
 func (r *replier) serve(ctx context.Context, cons jetstream.Consumer, limit int) error {
 	// PullMaxMessages(1): take one request at a time, so that a busy replier
 	// does not sit on requests that an idle one sharing the consumer could answer.
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(1))
+	opts := []jetstream.PullMessagesOpt{jetstream.PullMaxMessages(1)}
+	if limit > 0 {
+		opts = append(opts, jetstream.StopAfter(limit)) // and no request beyond the last one we handle
+	}
+	msgs, err := cons.Messages(opts...)
 	if err != nil {
 		return fmt.Errorf("start receiving requests: %w", err)
 	}

@@ -368,7 +368,13 @@ func readRole(ctx context.Context, stream jetstream.Stream, out io.Writer, opts 
 // has recorded the ack (DoubleAck): a durable consumer's position is then
 // safe before the next message is printed.
 func receive(ctx context.Context, cons jetstream.Consumer, out io.Writer, limit int, ack bool) error {
-	msgs, err := cons.Messages()
+	var opts []jetstream.PullMessagesOpt
+	if limit > 0 {
+		// Ask the server for no more than we will ack: a durable reader that
+		// pulled more and stopped would leave them to wait out AckWait.
+		opts = append(opts, jetstream.StopAfter(limit))
+	}
+	msgs, err := cons.Messages(opts...)
 	if err != nil {
 		return fmt.Errorf("start receiving: %w", err)
 	}
