@@ -211,7 +211,7 @@ func TestC03_ReplayOriginalKeepsTheGaps(t *testing.T) {
 	if _, err := js.Publish(ctx, kitchen, []byte("Message 1")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(gap)
+	time.Sleep(gap) // the gap itself is under test: ReplayOriginal must reproduce it
 	if _, err := js.Publish(ctx, kitchen, []byte("Message 2")); err != nil {
 		t.Fatal(err)
 	}

@@ -127,7 +127,10 @@ func unindent(lines []string, indent string) []string {
 // directory) reads as the reader's own run would.
 func substitute(body, vars string) string {
 	for _, kv := range strings.Fields(vars) {
-		name, value, _ := strings.Cut(kv, "=")
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue // markerRE admits only NAME=value pairs
+		}
 		body = strings.ReplaceAll(body, "${"+name+"}", value)
 		body = strings.ReplaceAll(body, "$"+name, value)
 	}

@@ -17,7 +17,7 @@ var regionRE = regexp.MustCompile(`^\s*// docs:(start|end) (\S+)\s*$`)
 
 // resolve returns the text that source (path[#selector]) names.
 func resolve(root, source string) (string, error) {
-	path, selector, _ := strings.Cut(source, "#")
+	path, selector, hasSelector := strings.Cut(source, "#")
 	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(path)))
 	if err != nil {
 		return "", fmt.Errorf("include %s: %w", source, err)
@@ -25,7 +25,7 @@ func resolve(root, source string) (string, error) {
 	text := string(data)
 	var body string
 	switch {
-	case selector == "":
+	case !hasSelector:
 		body = withoutMarkers(text)
 	case strings.HasSuffix(path, ".txtar"):
 		body, err = archiveFile(text, selector)
