@@ -132,17 +132,24 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Check(l.Close())
 		ts.Setenv(args[0], strconv.Itoa(port))
 	},
-	// wait-consumers STREAM N: wait until STREAM has at least N consumers,
-	// such as background subscribers that must be listening before a publish.
-	"wait-consumers": func(ts *testscript.TestScript, neg bool, args []string) {
-		stream, n := streamAndCount(ts, args, "wait-consumers STREAM N")
+	// wait-readers STREAM N: wait until at least N consumers of STREAM have a
+	// pull request waiting, that is, a reader past its setup and listening,
+	// such as background subscribers that must be ready before a publish.
+	"wait-readers": func(ts *testscript.TestScript, neg bool, args []string) {
+		stream, n := streamAndCount(ts, args, "wait-readers STREAM N")
 		ts.Check(jstest.WaitFor(waitLimit, func() error {
 			infos, err := consumerInfos(ts, stream)
 			if err != nil {
 				return err
 			}
-			if len(infos) < n {
-				return fmt.Errorf("%s has %d consumers, want %d", stream, len(infos), n)
+			listening := 0
+			for _, info := range infos {
+				if info.NumWaiting > 0 {
+					listening++
+				}
+			}
+			if listening < n {
+				return fmt.Errorf("%s has %d consumers with a reader waiting, want %d", stream, listening, n)
 			}
 			return nil
 		}))

@@ -26,6 +26,17 @@ var binDir string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// Most of a transcript's time is waiting, not CPU: a program whose server
+	// stopped waits out its reconnect attempts. So run more scripts at once
+	// than go test's default of one per core, unless -parallel says otherwise.
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		if err := flag.Set("test.parallel", "6"); err != nil {
+			fmt.Fprintln(os.Stderr, "set -test.parallel:", err)
+			os.Exit(1)
+		}
+	}
 	dir, err := os.MkdirTemp("", "jetstream-tutorial-bin-*")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "create a directory for the chapter programs:", err)

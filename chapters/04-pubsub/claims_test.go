@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,17 +311,14 @@ func TestC44_PublishWaitsForItsAckAndDedupesRetries(t *testing.T) {
 func TestSubscriberStopsWhenTheServerIsGone(t *testing.T) {
 	t.Parallel()
 	s := jstest.Server(t)
-	var out strings.Builder // read only after run has returned
+	out := &lockedBuilder{}
 	done := make(chan error, 1)
-	go func() { done <- run(context.Background(), []string{"subscribe", "-server", s.URL()}, &out) }()
-	_, js := jstest.Connect(t, s)
+	go func() { done <- run(context.Background(), []string{"subscribe", "-server", s.URL()}, out) }()
+	// Stop the server only once the subscriber is listening, not while its
+	// consumer is being created (that fails too, with the API call's timeout).
 	jstest.Eventually(t, func() error {
-		stream, err := js.Stream(jstest.Context(t), examplestream.Name)
-		if err != nil {
-			return err
-		}
-		if n := stream.CachedInfo().State.Consumers; n != 1 {
-			return fmt.Errorf("%d consumers, want the subscriber's", n)
+		if !strings.Contains(out.String(), "Press Ctrl+C to exit.") {
+			return errors.New("the subscriber is not listening yet")
 		}
 		return nil
 	})
@@ -331,7 +329,7 @@ func TestSubscriberStopsWhenTheServerIsGone(t *testing.T) {
 	case err := <-done:
 		took := time.Since(stopped)
 		if !errors.Is(err, connect.ErrConnectionLost) {
-			t.Fatalf("subscriber ended with %v, want ErrConnectionLost\n%s", err, out.String())
+			t.Fatalf("subscriber ended with %v, want ErrConnectionLost\n%s", err, out)
 		}
 		if took > 15*time.Second {
 			t.Fatalf("the subscriber stopped %s after the server, want at most 15 s", took)
@@ -340,4 +338,22 @@ func TestSubscriberStopsWhenTheServerIsGone(t *testing.T) {
 	case <-time.After(jstest.Deadline):
 		t.Fatalf("the subscriber still runs %s after the server stopped", jstest.Deadline)
 	}
+}
+
+// lockedBuilder is a strings.Builder that a test may read while run writes.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

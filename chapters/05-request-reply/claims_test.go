@@ -390,7 +390,14 @@ func TestC34_ResponsesPerRequestIsTheNumberOfConsumers(t *testing.T) {
 			}
 			go func() { done <- (&replier{name: name, nc: nc, out: io.Discard}).serve(ctx, cons, 0) }()
 		}
-		err := streamRequest(ctx, nc, js, io.Discard, requestSubject, helloRequest, 2, 500*time.Millisecond)
+		// Two answers end the wait as soon as they arrive, so that case can
+		// afford a long timeout; proving that a second answer never comes
+		// takes a wait, kept short.
+		timeout := 500 * time.Millisecond
+		if fanout {
+			timeout = jstest.Deadline
+		}
+		err := streamRequest(ctx, nc, js, io.Discard, requestSubject, helloRequest, 2, timeout)
 		cancel()
 		for range 2 {
 			if err := <-done; !errors.Is(err, context.Canceled) {
