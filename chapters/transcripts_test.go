@@ -9,11 +9,15 @@
 package chapters_test
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -53,16 +57,56 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildChapters builds every chapter into dir, with the race detector when
-// the tests themselves run with it, so the programs are checked too.
+// buildChapters builds every chapter program into dir, with the race
+// detector when the tests themselves run with it, so the programs are checked
+// too. A chapter's standalone program (chapters/NN-name/standalone) is named
+// NN-name-standalone, since every one of them is a directory "standalone".
 func buildChapters(dir string) int {
-	args := []string{"build", "-o", dir + string(filepath.Separator)}
-	if raceEnabled {
-		args = append(args, "-race")
+	list := exec.Command("go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...")
+	list.Stderr = os.Stderr
+	out, err := list.Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "list the chapter programs:", err)
+		return 1
 	}
-	cmd := exec.Command("go", append(args, "./...")...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	var chapters []string
+	outputs := map[string]string{} // import path of a standalone program -> binary
+	for _, pkg := range strings.Fields(string(out)) {
+		if path.Base(pkg) == "standalone" {
+			outputs[pkg] = filepath.Join(dir, path.Base(path.Dir(pkg))+"-standalone")
+			continue
+		}
+		chapters = append(chapters, pkg)
+	}
+	build := func(output string, pkgs ...string) error {
+		args := []string{"build", "-o", output}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, pkgs...)...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		return cmd.Run()
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	goBuild := func(output string, pkgs ...string) {
+		wg.Go(func() {
+			if err := build(output, pkgs...); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	goBuild(dir+string(filepath.Separator), chapters...)
+	for pkg, output := range outputs {
+		goBuild(output, pkg)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		fmt.Fprintln(os.Stderr, "build the chapter programs:", err)
 		return 1
 	}

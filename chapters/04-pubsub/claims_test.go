@@ -198,6 +198,75 @@ func TestC29_EphemeralConsumersGoAway(t *testing.T) {
 	}
 }
 
+// C29, the exception: an ephemeral consumer whose reader left holding a
+// message it did not ack stays until that message's AckWait has passed, and
+// only then counts its threshold. With the chapter's subscriber (10 s, the
+// default AckWait of 30 s) that is more than a minute; here the threshold is
+// 100 ms and AckWait 2 s, so without the unacked message the consumer would
+// go within about 1.1 s. A Name-only consumer that nobody reads goes after
+// the default threshold, 5 s.
+func TestC29_AnUnackedMessageKeepsAnEphemeralConsumer(t *testing.T) {
+	t.Parallel()
+	s := jstest.Server(t)
+	_, js := jstest.Connect(t, s)
+	ctx := jstest.Context(t)
+	stream, err := js.CreateStream(ctx, examplestream.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	namedSince := time.Now()
+	named, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Name: "named"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(ctx, "my.subject.test", []byte("Message 1")); err != nil {
+		t.Fatal(err)
+	}
+	holder, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		InactiveThreshold: 100 * time.Millisecond,
+		AckWait:           2 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A reader on a connection of its own takes the message and leaves.
+	heldSince := time.Now() // before the delivery, so the bound below is safe
+	nc, readerJS := jstest.Connect(t, s)
+	reader, err := readerJS.Consumer(ctx, examplestream.Name, holder.CachedInfo().Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := reader.Fetch(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range batch.Messages() {
+		// not acked
+	}
+	if err := batch.Error(); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+
+	gone := func(name string) func() error {
+		return func() error {
+			if _, err := stream.Consumer(ctx, name); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+				return fmt.Errorf("consumer %s still there (%v)", name, err)
+			}
+			return nil
+		}
+	}
+	jstest.Eventually(t, gone(holder.CachedInfo().Name))
+	if took := time.Since(heldSince); took < 2*time.Second {
+		t.Fatalf("the consumer went %s after delivering a message nobody acked, before that message's AckWait of 2 s", took)
+	}
+	jstest.Eventually(t, gone(named.CachedInfo().Name))
+	if took := time.Since(namedSince); took < 5*time.Second {
+		t.Fatalf("a Name-only consumer nobody read went after %s, before the default threshold of 5 s", took)
+	}
+}
+
 // C30: subscriber.py listens on my.subject.*, and so receives the requests
 // that requester.py publishes on my.subject.requests. The chapter filters on
 // my.subject.test.
