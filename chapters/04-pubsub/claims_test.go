@@ -13,6 +13,7 @@ import (
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/connect"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/examplestream"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -342,6 +343,90 @@ func TestC31_EachMessageIsAckedOnce(t *testing.T) {
 	if err := again.Ack(); !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 		t.Fatalf("second ack: %v, want ErrMsgAlreadyAckd", err)
 	}
+}
+
+// The page: nats.go's jetstream package never acks for you, while its legacy
+// JetStreamContext.Subscribe with a callback acks after the callback
+// returns, as nats-py's js.subscribe does.
+func TestOnlyTheLegacyAPIAcksForYou(t *testing.T) {
+	s := jstest.Server(t)
+	nc, js := jstest.Connect(t, s)
+	ctx := jstest.Context(t)
+	stream, err := js.CreateStream(ctx, examplestream.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ackFloor := func(name string) uint64 {
+		t.Helper()
+		if err := nc.Flush(); err != nil { // acks the handlers sent are on the wire
+			t.Fatal(err)
+		}
+		list := stream.ListConsumers(ctx) // push and pull alike
+		for info := range list.Info() {
+			if info.Name == name {
+				return info.AckFloor.Stream
+			}
+		}
+		if err := list.Err(); err != nil {
+			t.Fatal(err)
+		}
+		t.Fatalf("no consumer %s", name)
+		return 0
+	}
+
+	// jetstream: Consume's handler returns without acking message 1. Once
+	// it is handed message 2, its return from message 1 is behind it.
+	cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "modern", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan uint64, 2)
+	consuming, err := cons.Consume(func(msg jetstream.Msg) {
+		meta, err := msg.Metadata()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		handled <- meta.Sequence.Stream
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer consuming.Stop()
+	for i := 1; i <= 2; i++ {
+		if _, err := js.Publish(ctx, "my.subject.test", []byte(fmt.Sprintf("Message %d", i))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-handled:
+		case <-ctx.Done():
+			t.Fatalf("the handler never got message %d", i)
+		}
+	}
+	if floor := ackFloor("modern"); floor != 0 {
+		t.Fatalf("jetstream's Consume acked up to %d without an Ack", floor)
+	}
+
+	// legacy: js.Subscribe with a callback acks message 1 after the callback.
+	legacy, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := legacy.Subscribe("my.subject.test", func(*nats.Msg) {}, nats.Durable("legacy"), nats.DeliverAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := sub.Unsubscribe(); err != nil {
+			t.Error(err)
+		}
+	}()
+	jstest.Eventually(t, func() error {
+		if floor := ackFloor("legacy"); floor != 2 {
+			return fmt.Errorf("the legacy subscription acked up to %d, want 2", floor)
+		}
+		return nil
+	})
 }
 
 // C44: publisher.py's one-second sleep is only pacing: each JetStream publish
