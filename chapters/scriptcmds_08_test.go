@@ -13,8 +13,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// Commands for chapter 08, where a message leaves the stream a moment after
-// the ack that releases it: the server removes it in the background.
+// Commands for chapter 08. The chapter programs in its transcripts ack with
+// Ack, which does not wait for the server, and from another process: so a
+// stream's count is a condition the script waits for, not one it reads once.
 func init() {
 	// wait-msgs STREAM N: wait until STREAM stores exactly N messages.
 	scriptCommands["wait-msgs"] = func(ts *testscript.TestScript, neg bool, args []string) {
