@@ -103,9 +103,10 @@ func coreReply(ctx context.Context, nc *nats.Conn, out io.Writer, name, subject 
 }
 
 // docs:start core-request
-// coreRequest is core NATS request-reply: nc.RequestWithContext subscribes
-// to an inbox, publishes with it as the reply subject, and returns the first
-// response. nc.Request(subject, data, timeout) is the same without a context.
+// coreRequest is core NATS request-reply: nc.RequestWithContext sends the
+// request with a reply subject of its own (a token under the connection's
+// one response inbox) and returns the first response that arrives there.
+// nc.Request(subject, data, timeout) is the same without a context.
 func coreRequest(ctx context.Context, nc *nats.Conn, out io.Writer, subject, request string, timeout time.Duration) error {
 	reqCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

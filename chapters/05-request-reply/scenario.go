@@ -84,7 +84,6 @@ func demo(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, stream jet
 	return nil
 }
 
-
 // responsesFromTwoRepliers sends requests one by one to two repliers, either
 // sharing a consumer or with one each, and counts the responses that arrive
 // once both consumers have acked everything (so no response is in flight).

@@ -31,8 +31,9 @@ const (
 // is needed because the stream does not keep a publisher's reply subject.
 func sendRequest(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, out io.Writer, subject, request string) (*nats.Subscription, *jetstream.PubAck, error) {
 	inbox := nc.NewInbox() // _INBOX.<random>: a subject only this requester listens on
-	// Subscribe first: the server handles one connection's messages in order,
-	// so the inbox has its subscriber before the request is even stored.
+	// Subscribe first, no Flush needed: a server handles one connection's
+	// messages in order, so on one server the inbox has its subscriber
+	// before the request is even stored.
 	responses, err := nc.SubscribeSync(inbox)
 	if err != nil {
 		return nil, nil, fmt.Errorf("subscribe to the inbox %s: %w", inbox, err)
