@@ -12,16 +12,12 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// docs:start core-settings
 const (
 	serviceSubject = "service.uppercase"  // a subject no stream captures
 	queueGroup     = "repliers"           // the queue group that core repliers share
 	errorHeader    = "Nats-Service-Error" // how a replier says "no", as NATS services do
 )
 
-// docs:end core-settings
-
-// docs:start answer
 // answer is the service itself, as in the seed: it upper-cases the request.
 // An empty request can never be answered, however often it is retried.
 func answer(name, request string) (string, error) {
@@ -31,9 +27,6 @@ func answer(name, request string) (string, error) {
 	return fmt.Sprintf("Response from %s : %s", name, strings.ToUpper(request)), nil
 }
 
-// docs:end answer
-
-// docs:start core-reply
 // coreReplier is core NATS request-reply: a queue subscription, so that
 // repliers share the requests, and msg.Respond, which publishes to the
 // request's own reply subject. Nothing is stored; no header is needed.
@@ -85,8 +78,6 @@ func coreReplier(nc *nats.Conn, out io.Writer, name, subject string, limit int) 
 	}, nil
 }
 
-// docs:end core-reply
-
 // coreReply is the reply role with -core, until Ctrl+C.
 func coreReply(ctx context.Context, nc *nats.Conn, out io.Writer, name, subject string, limit int) error {
 	wait, err := coreReplier(nc, out, name, subject, limit)
@@ -102,7 +93,6 @@ func coreReply(ctx context.Context, nc *nats.Conn, out io.Writer, name, subject 
 	return err
 }
 
-// docs:start core-request
 // coreRequest is core NATS request-reply: nc.RequestWithContext sends the
 // request with a reply subject of its own (a token under the connection's
 // one response inbox) and returns the first response that arrives there.
@@ -126,12 +116,10 @@ func coreRequest(ctx context.Context, nc *nats.Conn, out io.Writer, subject, req
 	}
 	fmt.Fprintf(out, "Received response: %s\n", reply.Data)
 	if stream, seq, ok := pubAck(reply.Data); ok {
-		return fmt.Errorf("that response is stream %s's acknowledgement (seq %d), not a replier's answer: the stream captures %s and answers every request on it first; use a subject no stream captures, such as %s", stream, seq, subject, serviceSubject)
+		return fmt.Errorf("that response is stream %s's acknowledgement (seq %d), not a replier's answer: the stream captures %s and answers every request on it; use a subject no stream captures, such as %s", stream, seq, subject, serviceSubject)
 	}
 	return nil
 }
-
-// docs:end core-request
 
 // pubAck reports whether data is a stream's PubAck, such as
 // {"stream":"example_stream","seq":1}.
