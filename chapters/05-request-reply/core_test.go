@@ -173,7 +173,8 @@ func TestCoreRequestTimeoutAndNoResponders(t *testing.T) {
 
 // The page: the replier's error reply uses the header that NATS services
 // (the nats.go micro package) use for errors. A micro service's error is
-// what the chapter's core requester reports as the replier's error.
+// what the chapter's core requester reports as the replier's error, and the
+// chapter's core replier refuses an empty request as a micro service does.
 func TestErrorHeaderIsTheServicesErrorHeader(t *testing.T) {
 	nc, _ := jstest.Connect(t, jstest.Server(t))
 	svc, err := micro.AddService(nc, micro.Config{
@@ -191,11 +192,6 @@ func TestErrorHeaderIsTheServicesErrorHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := svc.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	reply, err := nc.Request(serviceSubject, nil, jstest.Deadline)
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +202,25 @@ func TestErrorHeaderIsTheServicesErrorHeader(t *testing.T) {
 	err = coreRequest(jstest.Context(t), nc, io.Discard, serviceSubject, "", jstest.Deadline)
 	if err == nil || err.Error() != "the replier answered with an error: empty request: nothing to upper-case" {
 		t.Fatalf("coreRequest to a micro service that refuses: %v", err)
+	}
+
+	// The chapter's core replier refuses the same way, with the same header.
+	if err := svc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	wait, err := coreReplier(nc, io.Discard, "replier-1", serviceSubject, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, err = nc.Request(serviceSubject, nil, jstest.Deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reply.Header.Get(micro.ErrorHeader); got != "empty request: nothing to upper-case" || len(reply.Data) != 0 {
+		t.Fatalf("the core replier's refusal: %s %q, data %q", micro.ErrorHeader, got, reply.Data)
+	}
+	if err := wait(jstest.Context(t)); err != nil {
+		t.Fatal(err)
 	}
 }
 
