@@ -21,7 +21,12 @@ func Example() {
 	}
 	// Output:
 	// Created stream "example_stream" as chapter 03 does (it did not exist yet).
-	// 1. The seed's pattern: the request is stored in the stream, the answer goes to a reply-to header.
+	// 1. Core request-reply: no stream; the request's own reply subject carries the answer.
+	// replier-1 is listening on 'service.uppercase' in the queue group "repliers".
+	// replier-1 received request: Hello, Consumers!
+	// replier-1 sending response: Response from replier-1 : HELLO, CONSUMERS!
+	// Received response: Response from replier-1 : HELLO, CONSUMERS!
+	// 2. The seed's pattern: the request is stored in the stream, the answer goes to a reply-to header.
 	// replier-1 is listening on 'my.subject.requests' through the durable consumer "repliers".
 	// Published request with its inbox in the reply-to header: Hello, Consumers! (stream example_stream, seq 1)
 	// replier-1 received request: Hello, Consumers! (seq 1)
@@ -29,11 +34,6 @@ func Example() {
 	// Received response: Response from replier-1 : HELLO, CONSUMERS!
 	// Collected all responses: 1 of 1
 	// The consumer "repliers" has acked up to seq 1: no replier is given this request again.
-	// 2. Core request-reply: no stream; the request's own reply subject carries the answer.
-	// replier-1 is listening on 'service.uppercase' in the queue group "repliers".
-	// replier-1 received request: Hello, Consumers!
-	// replier-1 sending response: Response from replier-1 : HELLO, CONSUMERS!
-	// Received response: Response from replier-1 : HELLO, CONSUMERS!
 	// 3. The pitfall: nc.Request on my.subject.requests, which example_stream captures, is answered by the stream.
 	// Received response: {"stream":"example_stream","seq":2}
 	// 4. Two repliers answer three requests:
