@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
@@ -42,12 +43,23 @@ func Example() {
 	//   consumers: 0
 }
 
-// C11: JetStream needs -js. Without it the JetStream API has no responders,
-// which nats.go reports as ErrJetStreamNotEnabled, and the chapter says so.
+// C11: JetStream needs -js. Without it nothing listens on the JetStream API
+// subjects, and the server answers a request there at once with "no
+// responders" (it is an answer, not a silence that times out). AccountInfo
+// turns it into ErrJetStreamNotEnabled, other calls return it bare, and the
+// chapter says what to do.
 func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
 	s := jstest.ServerWith(t, embedded.Options{NoJetStream: true})
-	_, js := jstest.Connect(t, s)
+	nc, js := jstest.Connect(t, s)
 	ctx := jstest.Context(t)
+	const timeout = 5 * time.Second
+	asked := time.Now()
+	if _, err := nc.Request("$JS.API.INFO", nil, timeout); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("a raw request to the JetStream API without -js: %v, want nats.ErrNoResponders", err)
+	}
+	if took := time.Since(asked); took > timeout/2 {
+		t.Fatalf("the no-responders answer took %s, want far less than the %s timeout", took, timeout)
+	}
 	if _, err := js.AccountInfo(ctx); !errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
 		t.Fatalf("AccountInfo without -js: %v, want ErrJetStreamNotEnabled", err)
 	}
