@@ -26,7 +26,6 @@ import (
 // notYetInChapterForm lists the chapters whose page does not open with a
 // standalone program yet. It only shrinks.
 var notYetInChapterForm = map[string]bool{
-	"03-stream":        true,
 	"05-request-reply": true,
 	"06-queue-groups":  true,
 	"07-replay":        true,
