@@ -50,8 +50,20 @@ func Example() {
 // chapter says what to do.
 func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
 	s := jstest.ServerWith(t, embedded.Options{NoJetStream: true})
-	nc, js := jstest.Connect(t, s)
+	nc, _ := jstest.Connect(t, s)
 	ctx := jstest.Context(t)
+	// jetstream.New sends nothing, so it succeeds without JetStream.
+	before := nc.Stats().OutMsgs
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream.New without -js: %v", err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if sent := nc.Stats().OutMsgs - before; sent != 0 {
+		t.Fatalf("jetstream.New sent %d messages, want none", sent)
+	}
 	const timeout = 5 * time.Second
 	asked := time.Now()
 	if _, err := nc.Request("$JS.API.INFO", nil, timeout); !errors.Is(err, nats.ErrNoResponders) {
@@ -70,7 +82,7 @@ func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
 	if _, err := js.Stream(ctx, "example_stream"); !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("Stream lookup without -js: %v, want nats.ErrNoResponders", err)
 	}
-	err := run(ctx, []string{"-server", s.URL()}, new(strings.Builder))
+	err = run(ctx, []string{"-server", s.URL()}, new(strings.Builder))
 	if err == nil || !strings.Contains(err.Error(), "JetStream is not enabled") || !strings.Contains(err.Error(), "-js") {
 		t.Fatalf("run without -js: %v", err)
 	}

@@ -130,6 +130,79 @@ func TestPingsNoticeAServerThatFallsSilent(t *testing.T) {
 	}
 }
 
+// The page: Close, like Drain, sends what the client has buffered before it
+// closes. A thousand plain Acks, which only queue in the client, and then
+// Close: a second connection finds every one of them recorded. The client
+// sends some before Close; Buffered shows what it still held, usually
+// kilobytes, which only Close can have sent.
+func TestCloseSendsTheAcksItHolds(t *testing.T) {
+	s := jstest.Server(t)
+	_, js := jstest.Connect(t, s) // a second connection, which checks
+	ctx := jstest.Context(t)
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TASKS", Subjects: []string{"tasks"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	for i := 0; i < n; i++ {
+		if _, err := js.PublishAsync("tasks", []byte("task")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		t.Fatal("the publishes were not all acknowledged")
+	}
+
+	nc, err := nats.Connect(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := worker.Consumer(ctx, "TASKS", "worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(n, jetstream.FetchMaxWait(jstest.Deadline))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := 0
+	for msg := range batch.Messages() {
+		if err := msg.Ack(); err != nil {
+			t.Fatal(err)
+		}
+		acked++
+	}
+	if err := batch.Error(); err != nil || acked != n {
+		t.Fatalf("fetched and acked %d of %d messages (%v)", acked, n, err)
+	}
+	held, err := nc.Buffered()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d bytes still held when Close was called", held)
+	nc.Close()
+
+	jstest.Eventually(t, func() error {
+		info, err := stream.Consumer(ctx, "worker")
+		if err != nil {
+			return err
+		}
+		if st := info.CachedInfo(); st.AckFloor.Stream != n || st.NumAckPending != 0 {
+			return fmt.Errorf("ack floor %d with %d acks pending, want %d and 0", st.AckFloor.Stream, st.NumAckPending, n)
+		}
+		return nil
+	})
+}
+
 // The page: Close sends what the client has buffered, acks included, but
 // does not wait for message handlers; Drain lets a handler that is still
 // running finish, so its ack reaches the server too. The handler here is
