@@ -26,9 +26,6 @@ import (
 // notYetInChapterForm lists the chapters whose page does not open with a
 // standalone program yet. It only shrinks.
 var notYetInChapterForm = map[string]bool{
-	"01-server":       true,
-	"02-client":       true,
-	"03-stream":       true,
 	"06-queue-groups": true,
 	"07-replay":       true,
 	"09-durability":   true,

@@ -44,7 +44,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("resolve -store %q: %w", *store, err)
 	}
 
-	// docs:start options
 	opts := &server.Options{
 		ServerName: "tutorial",
 		Host:       *host,
@@ -57,9 +56,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configure the server: %w", err)
 	}
-	// docs:end options
 
-	// docs:start start
 	// Start returns once the listener is set up; ReadyForConnections confirms
 	// the port is really open (it stays false if, say, the port is taken).
 	s.Start()
@@ -67,22 +64,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		s.Shutdown()
 		return fmt.Errorf("cannot listen on %s:%d: is another server using that port? (stop it, or choose another with -port)", *host, *port)
 	}
-	// docs:end start
 
-	// docs:start announce
 	fmt.Fprintf(stdout, "NATS server %s with JetStream is ready.\n", server.VERSION)
 	fmt.Fprintf(stdout, "  client URL: %s\n", s.ClientURL())
 	fmt.Fprintf(stdout, "  store dir:  %s\n", s.JetStreamConfig().StoreDir)
 	fmt.Fprintf(stdout, "In another terminal, point the other chapters at it:\n")
 	fmt.Fprintf(stdout, "  export NATS_URL=%s\n", s.ClientURL())
 	fmt.Fprintf(stdout, "Press Ctrl+C to stop.\n")
-	// docs:end announce
 
-	// docs:start stop
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Shutting down: clients are disconnected and the store is flushed.")
 	s.Shutdown() // blocks until every client is closed and every stream is flushed
 	fmt.Fprintf(stdout, "Stopped. Start again with the same -store to keep every stored message.\n")
 	return nil
-	// docs:end stop
 }

@@ -154,19 +154,20 @@ func TestC02_NoStoreDirMeansTempDir(t *testing.T) {
 	}
 }
 
-// warnings is a server logger that keeps the warnings it is given.
+// warnings is a server logger that keeps the warnings and errors it is given.
 type warnings struct{ syncBuffer }
 
-func (w *warnings) Warnf(format string, v ...any) { fmt.Fprintf(w, format+"\n", v...) }
-func (w *warnings) Noticef(string, ...any)        {}
-func (w *warnings) Fatalf(string, ...any)         {}
-func (w *warnings) Errorf(string, ...any)         {}
-func (w *warnings) Debugf(string, ...any)         {}
-func (w *warnings) Tracef(string, ...any)         {}
+func (w *warnings) Warnf(format string, v ...any)  { fmt.Fprintf(w, "[WRN] "+format+"\n", v...) }
+func (w *warnings) Errorf(format string, v ...any) { fmt.Fprintf(w, "[ERR] "+format+"\n", v...) }
+func (w *warnings) Fatalf(format string, v ...any) { fmt.Fprintf(w, "[FTL] "+format+"\n", v...) }
+func (w *warnings) Noticef(string, ...any)         {}
+func (w *warnings) Debugf(string, ...any)          {}
+func (w *warnings) Tracef(string, ...any)          {}
 
 // Nothing stops two servers from opening one store directory, which is why
-// the page warns against it: a second server starts without a complaint and
-// loads the stream that the first one created and still serves.
+// the page warns against it: a second server starts without a warning or an
+// error in its log, and loads the stream that the first one created and
+// still serves.
 func TestTwoServersOnOneStoreBothStart(t *testing.T) {
 	store := t.TempDir()
 	first := jstest.ServerWith(t, embedded.Options{StoreDir: store})
@@ -175,16 +176,69 @@ func TestTwoServersOnOneStoreBothStart(t *testing.T) {
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "orders", Subjects: []string{"orders.>"}}); err != nil {
 		t.Fatal(err)
 	}
-	second := jstest.ServerWith(t, embedded.Options{StoreDir: store})
+	if _, err := js.Publish(ctx, "orders.new", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+
+	second, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true, StoreDir: store, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &warnings{}
+	second.SetLogger(logs, false, false) // before Start, to hear everything it says
+	second.Start()
+	defer second.Shutdown()
+	if !second.ReadyForConnections(5 * time.Second) {
+		t.Fatal("the second server did not start")
+	}
 	if first.JetStreamConfig().StoreDir != second.JetStreamConfig().StoreDir {
 		t.Fatal("the servers use different directories")
 	}
-	_, js2 := jstest.Connect(t, second)
-	if _, err := js2.Stream(ctx, "orders"); err != nil {
+	nc2, err := nats.Connect(second.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	js2, err := jetstream.New(nc2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js2.Stream(ctx, "orders")
+	if err != nil {
 		t.Fatalf("the second server does not serve the first one's stream: %v", err)
+	}
+	if got := stream.CachedInfo().State.Msgs; got != 1 {
+		t.Fatalf("the second server's copy of the stream holds %d messages, want the first one's 1", got)
 	}
 	if _, err := js.Stream(ctx, "orders"); err != nil {
 		t.Fatalf("the first server lost its stream: %v", err)
+	}
+	if logs.String() != "" {
+		t.Fatalf("the second server logged:\n%s", logs)
+	}
+}
+
+// The standalone program's comments: Port 0 is not "any port" but 4222,
+// the default, and an empty Host listens on every address.
+// server.RANDOM_PORT (-1) leaves the choice to the operating system.
+// NewServer writes the defaults into the options it is given.
+func TestPortZeroMeans4222(t *testing.T) {
+	for _, tc := range []struct {
+		set      server.Options
+		wantHost string
+		wantPort int
+	}{
+		{server.Options{}, "0.0.0.0", 4222},
+		{server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT}, "127.0.0.1", 0}, // 0: net.Listen picks
+	} {
+		opts := tc.set
+		opts.NoSigs = true
+		if _, err := server.NewServer(&opts); err != nil { // configured, never started
+			t.Fatal(err)
+		}
+		if opts.Host != tc.wantHost || opts.Port != tc.wantPort {
+			t.Errorf("Host %q, Port %d becomes %s:%d, want %s:%d", tc.set.Host, tc.set.Port, opts.Host, opts.Port, tc.wantHost, tc.wantPort)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
@@ -42,12 +43,35 @@ func Example() {
 	//   consumers: 0
 }
 
-// C11: JetStream needs -js. Without it the JetStream API has no responders,
-// which nats.go reports as ErrJetStreamNotEnabled, and the chapter says so.
+// C11: JetStream needs -js. Without it nothing listens on the JetStream API
+// subjects, and the server answers a request there at once with "no
+// responders" (it is an answer, not a silence that times out). AccountInfo
+// turns it into ErrJetStreamNotEnabled, other calls return it bare, and the
+// chapter says what to do.
 func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
 	s := jstest.ServerWith(t, embedded.Options{NoJetStream: true})
-	_, js := jstest.Connect(t, s)
+	nc, _ := jstest.Connect(t, s)
 	ctx := jstest.Context(t)
+	// jetstream.New sends nothing, so it succeeds without JetStream.
+	before := nc.Stats().OutMsgs
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatalf("jetstream.New without -js: %v", err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if sent := nc.Stats().OutMsgs - before; sent != 0 {
+		t.Fatalf("jetstream.New sent %d messages, want none", sent)
+	}
+	const timeout = 5 * time.Second
+	asked := time.Now()
+	if _, err := nc.Request("$JS.API.INFO", nil, timeout); !errors.Is(err, nats.ErrNoResponders) {
+		t.Fatalf("a raw request to the JetStream API without -js: %v, want nats.ErrNoResponders", err)
+	}
+	if took := time.Since(asked); took > timeout/2 {
+		t.Fatalf("the no-responders answer took %s, want far less than the %s timeout", took, timeout)
+	}
 	if _, err := js.AccountInfo(ctx); !errors.Is(err, jetstream.ErrJetStreamNotEnabled) {
 		t.Fatalf("AccountInfo without -js: %v, want ErrJetStreamNotEnabled", err)
 	}
@@ -58,7 +82,7 @@ func TestC11_JetStreamNeedsTheJSFlag(t *testing.T) {
 	if _, err := js.Stream(ctx, "example_stream"); !errors.Is(err, nats.ErrNoResponders) {
 		t.Fatalf("Stream lookup without -js: %v, want nats.ErrNoResponders", err)
 	}
-	err := run(ctx, []string{"-server", s.URL()}, new(strings.Builder))
+	err = run(ctx, []string{"-server", s.URL()}, new(strings.Builder))
 	if err == nil || !strings.Contains(err.Error(), "JetStream is not enabled") || !strings.Contains(err.Error(), "-js") {
 		t.Fatalf("run without -js: %v", err)
 	}

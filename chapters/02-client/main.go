@@ -47,7 +47,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer stopServer()
 
-	// docs:start connect
 	nc, err := nats.Connect(url,
 		nats.Name("02-client"),                   // shows up in the server's connection list
 		nats.Timeout(2*time.Second),              // the dial timeout: nats.go's default, written out
@@ -63,9 +62,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer nc.Close()
 	fmt.Fprintf(stdout, "Connected to server %q running nats-server %s.\n",
 		nc.ConnectedServerName(), nc.ConnectedServerVersion())
-	// docs:end connect
 
-	// docs:start account
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("create a JetStream context: %w", err)
@@ -79,9 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("ask JetStream for account info: %w", err)
 	}
-	// docs:end account
 
-	// docs:start print
 	fmt.Fprintln(stdout, "JetStream is enabled for this account.")
 	fmt.Fprintln(stdout, "Limits:")
 	fmt.Fprintf(stdout, "  memory:    %s\n", limit(info.Limits.MaxMemory, bytes))
@@ -93,7 +88,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "  storage:   %s\n", bytes(int64(info.Store)))
 	fmt.Fprintf(stdout, "  streams:   %d\n", info.Streams)
 	fmt.Fprintf(stdout, "  consumers: %d\n", info.Consumers)
-	// docs:end print
 	return nil
 }
 

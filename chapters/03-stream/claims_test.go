@@ -69,25 +69,34 @@ func TestC18_StarMatchesExactlyOneToken(t *testing.T) {
 	}
 }
 
-// C19: a stream name is unique, may not contain . * > / \ or whitespace, an
-// identical create is a no-op, and a conflicting create fails with 10058.
+// C19: a stream name is unique, and nats.go refuses names with . * > / \
+// or a space, tab or line break before sending. The server has rules of its
+// own for clients that do not check: * and > get 10052, / and \ 10128. A
+// name with a . adds a token to the API subject, which no API request
+// matches, so nothing answers; and no subject may hold a space at all.
+// An identical create is a no-op, and a conflicting create fails with 10058.
 func TestC19_StreamNameRules(t *testing.T) {
 	nc, js, stream := newStream(t, streamConfig(9*time.Second))
 	ctx := jstest.Context(t)
-	for _, name := range []string{"a.b", "a*", "a>", "a b", "a/b", `a\b`, "a\tb"} {
+	for _, name := range []string{"a.b", "a*", "a>", "a b", "a/b", `a\b`, "a\tb", "a\rb", "a\nb"} {
 		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{"x"}}); !errors.Is(err, jetstream.ErrInvalidStreamName) {
 			t.Errorf("name %q: %v, want ErrInvalidStreamName", name, err)
 		}
 	}
-	// The server enforces its own rules too, for clients that do not check.
-	for _, name := range []string{"a/b", `a\b`} {
+	for name, code := range map[string]jetstream.ErrorCode{"a*": 10052, "a>": 10052, "a/b": 10128, `a\b`: 10128} {
 		body, err := json.Marshal(map[string]any{"name": name, "subjects": []string{"x"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, apiErr := streamRequest(t, nc, "$JS.API.STREAM.CREATE."+name, string(body)); apiErr == nil {
-			t.Errorf("the server accepted the stream name %q", name)
+		if _, apiErr := streamRequest(t, nc, "$JS.API.STREAM.CREATE."+name, string(body)); apiErr == nil || apiErr.ErrorCode != code {
+			t.Errorf("the server's answer to the stream name %q: %v, want error %d", name, apiErr, code)
 		}
+	}
+	if _, err := nc.Request("$JS.API.STREAM.CREATE.a.b", []byte(`{"name":"a.b","subjects":["x"]}`), 500*time.Millisecond); !errors.Is(err, nats.ErrTimeout) {
+		t.Errorf("create a.b: %v, want no answer (nats.ErrTimeout)", err)
+	}
+	if _, err := nc.Request("$JS.API.STREAM.CREATE.a b", nil, 500*time.Millisecond); !errors.Is(err, nats.ErrBadSubject) {
+		t.Errorf("create \"a b\": %v, want nats.ErrBadSubject: no subject holds a space", err)
 	}
 
 	publish(t, js, "my.subject.test", 2)
@@ -143,72 +152,44 @@ func TestC20_RetentionDecidesWhatRemovesAMessage(t *testing.T) {
 	}
 }
 
-// C21: MaxAge is how long each message is kept, counted from when it was
-// stored. The smallest allowed value, 100ms, keeps the test fast.
-func TestC21_MaxAgeRemovesOldMessages(t *testing.T) {
-	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "short", Subjects: []string{"short"}, MaxAge: 100 * time.Millisecond})
-	publish(t, js, "short", 3)
-	info, err := stream.Info(jstest.Context(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Either all three are still there, or expiry already ran; never fewer
-	// stored than published before any expiry could have happened.
-	stored := time.Since(info.State.FirstTime)
-	if stored < 100*time.Millisecond && info.State.Msgs != 3 {
-		t.Fatalf("%d messages before MaxAge passed, want 3", info.State.Msgs)
-	}
-	jstest.Eventually(t, func() error {
-		if got := msgs(t, stream); got != 0 {
-			return fmt.Errorf("%d messages still stored after MaxAge", got)
-		}
-		return nil
-	})
-	// MaxAge has a floor: 100ms is accepted (above), 99ms is refused.
-	_, err = js.CreateStream(jstest.Context(t), jetstream.StreamConfig{Name: "shorter", Subjects: []string{"shorter"}, MaxAge: 99 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "max age needs to be >= 100ms") {
-		t.Fatalf("MaxAge 99ms: %v, want the error max age needs to be >= 100ms", err)
-	}
-}
-
-// For C21: the age counts from when each message was stored, not from when the
-// stream was created or its first message arrived. A message published after
-// an earlier one has expired is there until its own MaxAge has passed, and
-// is removed no earlier.
-func TestC21_MaxAgeCountsFromEachMessagesStorage(t *testing.T) {
-	const maxAge = 500 * time.Millisecond
-	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "aging", Subjects: []string{"aging"}, MaxAge: maxAge})
+// The page's interest rule: a message on an interest stream waits only for
+// the consumers whose filter matches it, and with none it is not stored at
+// all, although the publish gets a PubAck with a sequence.
+func TestInterestWaitsForTheConsumersWhoseFilterMatches(t *testing.T) {
+	_, js, stream := newStream(t, jetstream.StreamConfig{Name: "orders", Subjects: []string{"orders.>"}, Retention: jetstream.InterestPolicy})
 	ctx := jstest.Context(t)
-	if _, err := js.Publish(ctx, "aging", []byte("first")); err != nil {
+	consumers := map[string]jetstream.Consumer{}
+	for _, filter := range []string{"orders.a", "orders.b"} {
+		cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: strings.ReplaceAll(filter, ".", "_"), FilterSubject: filter, AckPolicy: jetstream.AckExplicitPolicy})
+		if err != nil {
+			t.Fatal(err)
+		}
+		consumers[filter] = cons
+	}
+	publish(t, js, "orders.a", 1)
+	if got := msgs(t, stream); got != 1 {
+		t.Fatalf("orders.a with a consumer on it: %d messages stored, want 1", got)
+	}
+	msg, err := consumers["orders.a"].Next(jetstream.FetchMaxWait(5 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
 		t.Fatal(err)
 	}
 	jstest.Eventually(t, func() error {
 		if got := msgs(t, stream); got != 0 {
-			return fmt.Errorf("the first message is still stored (%d messages)", got)
+			return fmt.Errorf("%d messages after the one matching consumer acked, want 0 (the consumer on orders.b does not count)", got)
 		}
 		return nil
 	})
 
-	beforeSecond := time.Now() // the second message is stored after this
-	if _, err := js.Publish(ctx, "aging", []byte("second")); err != nil {
-		t.Fatal(err)
+	ack, err := js.Publish(ctx, "orders.c", []byte("nobody reads orders.c"))
+	if err != nil || ack.Sequence != 2 {
+		t.Fatalf("publish orders.c: %v, %+v; want a PubAck with seq 2", err, ack)
 	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Younger than MaxAge when we asked: it must still be there.
-	if time.Since(beforeSecond) < maxAge && (info.State.Msgs != 1 || info.State.FirstSeq != 2) {
-		t.Fatalf("right after publishing: %d messages from seq %d, want the second message (seq 2)", info.State.Msgs, info.State.FirstSeq)
-	}
-	jstest.Eventually(t, func() error {
-		if got := msgs(t, stream); got != 0 {
-			return fmt.Errorf("the second message is still stored (%d messages)", got)
-		}
-		return nil
-	})
-	if gone := time.Since(beforeSecond); gone < maxAge {
-		t.Fatalf("the second message was gone %s after it was published, before its MaxAge of %s", gone, maxAge)
+	if got := msgs(t, stream); got != 0 {
+		t.Fatalf("orders.c with no consumer on it: %d messages stored, want 0", got)
 	}
 }
 
@@ -270,103 +251,6 @@ func TestC22_SeedMaxAgeIs285Years(t *testing.T) {
 	cfg, apiErr = streamRequest(t, nc, "$JS.API.STREAM.INFO.example_stream", "")
 	if apiErr != nil || cfg.MaxAge != 9_000_000_000 {
 		t.Fatalf("example_stream max_age on the wire = %d (%v), want 9000000000", cfg.MaxAge, apiErr)
-	}
-}
-
-// C23: max_msgs=1000 keeps the newest 1000 messages of the whole stream,
-// whatever their subjects; with the default discard policy the oldest go.
-func TestC23_MaxMsgsKeepsTheNewestThousand(t *testing.T) {
-	_, js, stream := newStream(t, streamConfig(time.Hour))
-	ctx := jstest.Context(t)
-	for i := 1; i <= 1005; i++ {
-		subject := "my.subject.a"
-		if i%2 == 0 {
-			subject = "my.subject.b"
-		}
-		if _, err := js.Publish(ctx, subject, nil); err != nil {
-			t.Fatalf("publish %d: %v", i, err)
-		}
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := info.State; s.Msgs != 1000 || s.FirstSeq != 6 || s.LastSeq != 1005 {
-		t.Fatalf("after 1005 publishes: %d messages, seq %d to %d; want 1000, 6 to 1005", s.Msgs, s.FirstSeq, s.LastSeq)
-	}
-}
-
-// C24: max_bytes=10*1024*1024 is 10 MiB (10485760), not 10 MB, and it
-// limits stored records, which are larger than their payloads:
-// a file record is 22 + subject + payload + 8 bytes, a memory record
-// subject + payload + 16. Two subject lengths for each storage type check
-// the formula; my.subject.test with a 10-byte payload costs 55 and 41.
-func TestC24_MaxBytesCountsRecordsNotPayload(t *testing.T) {
-	if got := streamConfig(time.Hour).MaxBytes; got != 10_485_760 {
-		t.Fatalf("MaxBytes = %d, want 10485760 (10 MiB)", got)
-	}
-	const payload, n = "0123456789", 1000
-	for _, tc := range []struct {
-		storage jetstream.StorageType
-		record  func(subject string) int
-		page    int // what the page says a record on my.subject.test costs
-	}{
-		{jetstream.FileStorage, func(subject string) int { return 22 + len(subject) + len(payload) + 8 }, 55},
-		{jetstream.MemoryStorage, func(subject string) int { return len(subject) + len(payload) + 16 }, 41},
-	} {
-		// A server per storage type, and nothing deleted: deleting the last
-		// stream and creating one at once can fail in nats-server 2.15.2
-		// (its cleanup of the empty streams directory races the create).
-		_, js := jstest.Connect(t, jstest.Server(t))
-		ctx := jstest.Context(t)
-		name := strings.ToLower(tc.storage.String())
-		if got := tc.record("my.subject.test"); got != tc.page {
-			t.Fatalf("%s: the formula gives %d bytes for my.subject.test, the page says %d", name, got, tc.page)
-		}
-		stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{"my.subject.test", "s"}, Storage: tc.storage})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want uint64
-		for _, subject := range []string{"my.subject.test", "s"} { // 15 bytes and 1 byte
-			for i := 0; i < n; i++ {
-				if _, err := js.Publish(ctx, subject, []byte(payload)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want += uint64(n * tc.record(subject))
-			info, err := stream.Info(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info.State.Bytes != want {
-				t.Errorf("%s: after %d more %d-byte payloads on %s the stream uses %d bytes, want %d (%d per record)",
-					name, n, len(payload), subject, info.State.Bytes, want, tc.record(subject))
-			}
-		}
-	}
-
-	// The limit bites on those record sizes: room for ten file records
-	// keeps exactly the last ten messages.
-	_, js := jstest.Connect(t, jstest.Server(t))
-	ctx := jstest.Context(t)
-	const subject = "small.subject"
-	record := int64(22 + len(subject) + len(payload) + 8)
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "small", Subjects: []string{subject}, MaxBytes: 10 * record})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 25; i++ {
-		if _, err := js.Publish(ctx, subject, []byte(payload)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s := info.State; s.Msgs != 10 || s.FirstSeq != 16 || int64(s.Bytes) > 10*record {
-		t.Fatalf("MaxBytes %d: %d messages from seq %d, %d bytes; want 10 from 16", 10*record, s.Msgs, s.FirstSeq, s.Bytes)
 	}
 }
 
@@ -471,6 +355,36 @@ func TestUpdateRefusesStorageAndWorkQueueChanges(t *testing.T) {
 	}
 	if cfg := info.Config; cfg.Storage != jetstream.FileStorage || cfg.Retention != jetstream.LimitsPolicy {
 		t.Fatalf("after the refused updates: %s storage, %s retention; want File and Limits", cfg.Storage, cfg.Retention)
+	}
+}
+
+// The standalone program: CreateOrUpdateStream on an existing stream
+// updates it in place, keeping its messages and its consumers.
+func TestCreateOrUpdateStreamKeepsMessagesAndConsumers(t *testing.T) {
+	_, js := jstest.Connect(t, jstest.Server(t))
+	ctx := jstest.Context(t)
+	cfg := jetstream.StreamConfig{Name: "SENSORS", Subjects: []string{"sensors.>"}, MaxAge: time.Hour}
+	stream, err := js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish(t, js, "sensors.temp", 2)
+	if _, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{Durable: "dashboard"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, maxAge := range []time.Duration{time.Hour, 2 * time.Hour} { // the same, then a change
+		cfg.MaxAge = maxAge
+		updated, err := js.CreateOrUpdateStream(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := updated.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := info.State; s.Msgs != 2 || s.Consumers != 1 || info.Config.MaxAge != maxAge {
+			t.Fatalf("after CreateOrUpdateStream with MaxAge %s: %d messages, %d consumers, MaxAge %s; want 2, 1, %s", maxAge, s.Msgs, s.Consumers, info.Config.MaxAge, maxAge)
+		}
 	}
 }
 
