@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/connect"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// docs:start read
+// readRole is the read role: one reader, messages until Ctrl+C or -count.
+func readRole(ctx context.Context, stream jetstream.Stream, out io.Writer, opts readOptions) error {
+	var cons jetstream.Consumer
+	var err error
+	var banner string
+	switch {
+	case opts.ordered:
+		cons, err = orderedConsumer(ctx, stream, opts.filter, opts.from, opts.replay, "")
+		banner = fmt.Sprintf("An ordered consumer reads '%s' (no acks).", opts.filter)
+	case opts.durable != "":
+		cons, err = stream.Consumer(ctx, opts.durable)
+		if err == nil {
+			info := cons.CachedInfo()
+			banner = fmt.Sprintf("Consumer %q resumes on '%s' after seq %d, the last it acked.", opts.durable, info.Config.FilterSubject, info.AckFloor.Stream)
+			break
+		}
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("look up consumer %q: %w", opts.durable, err)
+		}
+		cons, err = replayConsumer(ctx, stream, opts.filter, opts.from, opts.durable, opts.replay)
+		banner = fmt.Sprintf("Created consumer %q on '%s'.", opts.durable, opts.filter)
+	default:
+		cons, err = replayConsumer(ctx, stream, opts.filter, opts.from, "", opts.replay)
+		banner = fmt.Sprintf("Reading '%s'.", opts.filter)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, banner, "Press Ctrl+C to exit.")
+	err = receive(ctx, cons, out, opts.limit, !opts.ordered)
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(out, "Reader stopped.")
+		return nil
+	}
+	return err
+}
+
+// receive prints messages as they arrive until it has limit of them (0: no
+// limit) or ctx ends. With ack, it acks each one and waits until the server
+// has recorded the ack (DoubleAck): a durable consumer's position is then
+// safe before the next message is printed.
+func receive(ctx context.Context, cons jetstream.Consumer, out io.Writer, limit int, ack bool) error {
+	var opts []jetstream.PullMessagesOpt
+	if limit > 0 {
+		// Ask the server for no more than we will ack: a durable reader that
+		// pulled more and stopped would leave them to wait out AckWait.
+		opts = append(opts, jetstream.StopAfter(limit))
+	}
+	msgs, err := cons.Messages(opts...)
+	if err != nil {
+		return fmt.Errorf("start receiving: %w", err)
+	}
+	defer msgs.Stop()
+	for received := 0; limit == 0 || received < limit; received++ {
+		msg, err := msgs.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			if connect.Closed(err) {
+				return connect.ErrConnectionLost // reconnecting failed, maybe before ctx heard of it
+			}
+			return fmt.Errorf("receive: %w", err)
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return fmt.Errorf("read message metadata: %w", err)
+		}
+		fmt.Fprintf(out, "Received a message on '%s': %s (seq %d)\n", msg.Subject(), msg.Data(), meta.Sequence.Stream)
+		if ack {
+			if err := doubleAck(ctx, msg); err != nil {
+				return fmt.Errorf("ack seq %d: %w", meta.Sequence.Stream, err)
+			}
+		}
+	}
+	return nil
+}
+
+// doubleAck acks msg and waits for the server's confirmation. A Ctrl+C
+// does not cut an ack short: it has up to five seconds of its own.
+func doubleAck(ctx context.Context, msg jetstream.Msg) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return msg.DoubleAck(ctx)
+}
+
+// docs:end read
+
+// docs:start demo-readers
+// demoTwoReaders shows two durable consumers on one stream, each with its
+// own position: acks on one do not move the other.
+func demoTwoReaders(ctx context.Context, stream jetstream.Stream, out io.Writer) error {
+	fmt.Fprintln(out, "Two durable consumers on the same stream:")
+	for _, r := range []struct {
+		name string
+		read int
+	}{{"reader-a", 4}, {"reader-b", 2}} {
+		cons, err := replayConsumer(ctx, stream, "my.subject.*", position{policy: jetstream.DeliverAllPolicy}, r.name, jetstream.ReplayInstantPolicy)
+		if err != nil {
+			return err
+		}
+		seqs, err := fetch(ctx, cons, r.read)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  %s reads and acks %s\n", r.name, seqList(seqs))
+	}
+	for _, name := range []string{"reader-a", "reader-b"} {
+		cons, err := stream.Consumer(ctx, name)
+		if err != nil {
+			return fmt.Errorf("look up consumer %q: %w", name, err)
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("consumer %q: %w", name, err)
+		}
+		fmt.Fprintf(out, "  %s has acked up to seq %d; %d more are waiting for it\n", name, info.AckFloor.Stream, info.NumPending)
+	}
+	return nil
+}
+
+// docs:end demo-readers
