@@ -85,7 +85,8 @@ func readAccount(ctx context.Context, stream jetstream.Stream, name string) (acc
 // the account's last event is still the one acc was read from. The server
 // checks that as it stores: the publish carries the header
 // Nats-Expected-Last-Subject-Sequence, and a stale one is rejected with
-// 10071 (on a replicated stream, 10164).
+// 10071; a replicated stream answers 10164 instead while another write to
+// the subject is still in flight.
 func appendEvent(ctx context.Context, js jetstream.JetStream, acc account, change int) (account, error) {
 	balance := acc.balance + change
 	if balance < 0 {

@@ -12,9 +12,10 @@ import (
 // docs:start ordered
 // orderedConsumer reads filter from a position in strict stream order. The
 // client makes the consumer itself: no acks (AckNone), kept in memory. When
-// that consumer is deleted, and (per nats.go's ordered.go) when a message is
-// missing or heartbeats stop, it makes a new one that starts right after the
-// last message it delivered.
+// that consumer is deleted, its heartbeats stop, or a message is missing, it
+// makes a new one that starts right after the last message it handed over.
+// Before the first one, the new consumer starts where from says at that
+// moment: with new or last, what was stored in between is skipped.
 func orderedConsumer(ctx context.Context, stream jetstream.Stream, filter string, from position, replay jetstream.ReplayPolicy, namePrefix string) (jetstream.Consumer, error) {
 	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{filter},

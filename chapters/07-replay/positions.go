@@ -51,8 +51,8 @@ func publishOne(ctx context.Context, js jetstream.JetStream, out io.Writer, subj
 // docs:end publish
 
 // docs:start position
-// A position is where a new consumer starts reading (the -from flag). It is
-// fixed when the consumer is created: a DeliverPolicy, plus OptStartSeq or
+// A position is where a new consumer starts reading (the -from flag), given
+// when the consumer is created: a DeliverPolicy, plus OptStartSeq or
 // OptStartTime for the two policies that need one.
 type position struct {
 	policy jetstream.DeliverPolicy
@@ -93,18 +93,20 @@ func parsePosition(from string) (position, error) {
 // docs:start consumer
 // replayConsumer creates a consumer on filter that starts at from. A durable
 // one stays on the server and remembers how far its reader acked; without a
-// name it is ephemeral. Every consumer has its own position: reading from
-// or acking on one does not move any other.
+// Durable name it is ephemeral. Every consumer has its own position: reading
+// from or acking on one does not move any other.
 func replayConsumer(ctx context.Context, stream jetstream.Stream, filter string, from position, durable string, replay jetstream.ReplayPolicy) (jetstream.Consumer, error) {
+	// docs:start config
 	cons, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       durable, // empty: ephemeral
-		FilterSubject: filter,  // last-per-subject needs one
-		DeliverPolicy: from.policy,
-		OptStartSeq:   from.seq,
-		OptStartTime:  from.time,
-		ReplayPolicy:  replay, // instant (default): at once; original: with the gaps they were published with
+		Durable:       durable,     // empty: ephemeral
+		FilterSubject: filter,      // last-per-subject needs one
+		DeliverPolicy: from.policy, // where it starts: a row of the table
+		OptStartSeq:   from.seq,    // with DeliverByStartSequencePolicy
+		OptStartTime:  from.time,   // with DeliverByStartTimePolicy
+		ReplayPolicy:  replay,      // instant (default): at once; original: with the gaps they were published with
 		AckPolicy:     jetstream.AckExplicitPolicy,
 	})
+	// docs:end config
 	if err != nil {
 		return nil, fmt.Errorf("create a consumer on %q: %w", filter, err)
 	}

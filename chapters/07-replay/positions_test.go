@@ -248,3 +248,36 @@ func hasCode(err error, code jetstream.ErrorCode) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == code
 }
+
+// C03: a consumer's DeliverPolicy is fixed when it is created, but
+// nats-server 2.14 and later can move an existing consumer to another
+// sequence (ResetConsumerToSequence), within what its DeliverPolicy allows:
+// anywhere with all, not below OptStartSeq, and nowhere with new.
+func TestC03_AConsumerCanBeResetToAnEarlierSequence(t *testing.T) {
+	_, js, stream := newExampleStream(t)
+	ctx := jstest.Context(t)
+	publishFive(t, js)
+	all, err := replayConsumer(ctx, stream, "my.subject.*", position{policy: jetstream.DeliverAllPolicy}, "rewind", jetstream.ReplayInstantPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := fetch(ctx, all, 5); err != nil || !slices.Equal(got, seqs(1, 5)) {
+		t.Fatalf("first read: %v (%v)", got, err)
+	}
+	reset, err := stream.ResetConsumerToSequence(ctx, "rewind", 2)
+	if err != nil || reset.ResetSeq != 2 {
+		t.Fatalf("reset to seq 2: %+v (%v)", reset, err)
+	}
+	if got, err := fetch(ctx, all, 4); err != nil || !slices.Equal(got, seqs(2, 5)) {
+		t.Fatalf("after the reset to seq 2: %v (%v), want seq 2 to 5 again", got, err)
+	}
+
+	for _, tc := range []struct{ from, name string }{{"seq:3", "from-three"}, {"new", "only-new"}} {
+		if _, err := replayConsumer(ctx, stream, "my.subject.*", mustPosition(t, tc.from), tc.name, jetstream.ReplayInstantPolicy); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.ResetConsumerToSequence(ctx, tc.name, 2); !errors.Is(err, jetstream.ErrConsumerInvalidReset) || !hasCode(err, 10204) {
+			t.Errorf("-from %s, reset to seq 2: %v, want error 10204 (invalid reset)", tc.from, err)
+		}
+	}
+}

@@ -24,8 +24,9 @@ func readRole(ctx context.Context, stream jetstream.Stream, out io.Writer, opts 
 	case opts.durable != "":
 		cons, err = stream.Consumer(ctx, opts.durable)
 		if err == nil {
-			info := cons.CachedInfo()
-			banner = fmt.Sprintf("Consumer %q resumes on '%s' after seq %d, the last it acked.", opts.durable, info.Config.FilterSubject, info.AckFloor.Stream)
+			var acked uint64
+			acked, err = resume(ctx, stream, opts.durable)
+			banner = fmt.Sprintf("Consumer %q resumes on '%s' after seq %d, the last it acked.", opts.durable, cons.CachedInfo().Config.FilterSubject, acked)
 			break
 		}
 		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -47,6 +48,20 @@ func readRole(ctx context.Context, stream jetstream.Stream, out io.Writer, opts 
 		return nil
 	}
 	return err
+}
+
+// resume moves a durable consumer back to the first message its reader has
+// not acked (ResetConsumer, nats-server 2.14 and later) and returns the last
+// acked sequence. A run stopped by Ctrl+C leaves the messages it had pulled
+// but not printed delivered and unacked; without the reset they would come
+// back only after AckWait, behind newer ones. One reader per durable here:
+// a reset takes back what any reader of the consumer holds.
+func resume(ctx context.Context, stream jetstream.Stream, durable string) (uint64, error) {
+	reset, err := stream.ResetConsumer(ctx, durable)
+	if err != nil {
+		return 0, fmt.Errorf("resume consumer %q: %w", durable, err)
+	}
+	return reset.ResetSeq - 1, nil
 }
 
 // receive prints messages as they arrive until it has limit of them (0: no
