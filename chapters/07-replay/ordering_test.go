@@ -302,28 +302,31 @@ func TestC06_OrderedConsumerKeepsStreamOrder(t *testing.T) {
 // a replacement starts where the original DeliverPolicy says at that moment
 // (nats.go's jetstream/ordered.go, getConsumerConfig), not after a cursor.
 // With new or last, a message stored while the consumer was gone is
-// skipped; with all, nothing is. The consumer is deleted before the first
+// skipped; with all, or a start sequence, nothing is. The consumer is deleted before the first
 // Next, so no pull request waits on it and no "consumer deleted" status can
 // come: the client finds out only from the missing heartbeats.
 func TestC06_OrderedConsumerBeforeItsFirstMessage(t *testing.T) {
-	t.Parallel() // about a second of waiting, spent alongside the other tests
+	// About a second of waiting, spent alongside the other tests.
+	t.Parallel()
 	const heartbeat = 500 * time.Millisecond // missed twice: a reset (the default is 5 s)
 	for _, tc := range []struct {
-		policy jetstream.DeliverPolicy
-		want   []string
+		from position
+		want []string
 	}{
-		{jetstream.DeliverNewPolicy, []string{"after"}},                  // "gap" is skipped
-		{jetstream.DeliverLastPolicy, []string{"gap", "after"}},          // "before" is skipped
-		{jetstream.DeliverAllPolicy, []string{"before", "gap", "after"}}, // nothing is
+		{position{policy: jetstream.DeliverNewPolicy}, []string{"after"}},                  // "gap" is skipped
+		{position{policy: jetstream.DeliverLastPolicy}, []string{"gap", "after"}},          // "before" is skipped
+		{position{policy: jetstream.DeliverAllPolicy}, []string{"before", "gap", "after"}}, // nothing is
+		// "new" as a sequence: the one after the last stored, seq 2. Nothing is skipped.
+		{position{policy: jetstream.DeliverByStartSequencePolicy, seq: 2}, []string{"gap", "after"}},
 	} {
-		t.Run(tc.policy.String(), func(t *testing.T) {
+		t.Run(tc.from.policy.String(), func(t *testing.T) {
 			t.Parallel()
 			_, js, stream := newExampleStream(t)
 			ctx := jstest.Context(t)
 			if _, err := js.Publish(ctx, kitchen, []byte("before")); err != nil {
 				t.Fatal(err)
 			}
-			cons, err := orderedConsumer(ctx, stream, "my.subject.*", position{policy: tc.policy}, jetstream.ReplayInstantPolicy, "o")
+			cons, err := orderedConsumer(ctx, stream, "my.subject.*", tc.from, jetstream.ReplayInstantPolicy, "o")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -372,7 +375,7 @@ func TestC06_OrderedConsumerBeforeItsFirstMessage(t *testing.T) {
 			}
 			r := <-got
 			if r.err != nil || !slices.Equal(r.data, tc.want) {
-				t.Fatalf("%s, consumer deleted before its first message: got %q (%v), want %q", tc.policy, r.data, r.err, tc.want)
+				t.Fatalf("%s, consumer deleted before its first message: got %q (%v), want %q", tc.from.policy, r.data, r.err, tc.want)
 			}
 		})
 	}
@@ -384,7 +387,8 @@ func TestC06_OrderedConsumerBeforeItsFirstMessage(t *testing.T) {
 // published during that wait are stored first. A sync Publish retries too,
 // but returns only afterwards, so its order holds.
 func TestC06_PublishAsyncRetryCanReorder(t *testing.T) {
-	t.Parallel() // about a second of waiting, spent alongside the other tests
+	// About a second of waiting, spent alongside the other tests.
+	t.Parallel()
 	if jetstream.DefaultPubRetryWait != 250*time.Millisecond || jetstream.DefaultPubRetryAttempts != 2 {
 		t.Fatalf("nats.go retries %d times, %s apart; the page says twice, 250ms", jetstream.DefaultPubRetryAttempts, jetstream.DefaultPubRetryWait)
 	}
@@ -406,6 +410,7 @@ func TestC06_PublishAsyncRetryCanReorder(t *testing.T) {
 		t.Parallel()
 		_, js := jstest.Connect(t, jstest.Server(t))
 		ctx := jstest.Context(t)
+		// docs:start publish-async
 		// One connection: the server takes "1" (no stream yet: 503), the
 		// stream's creation, "2" and "3" in this order. A retry wait of a
 		// second, not the default 250ms, keeps a loaded machine from
@@ -439,6 +444,7 @@ func TestC06_PublishAsyncRetryCanReorder(t *testing.T) {
 		if got := stored(t, stream); !slices.Equal(got, []string{"2", "3", "1"}) {
 			t.Fatalf("published 1, 2, 3 with PublishAsync; stored %q, want 2, 3, 1", got)
 		}
+		// docs:end publish-async
 	})
 
 	t.Run("sync", func(t *testing.T) {

@@ -168,7 +168,8 @@ func TestC05_ProcessingIsApplicationCode(t *testing.T) {
 // subject, and, on a counter stream, add up increments. It does not convert,
 // window or join payloads: that is what programs like toFahrenheit are for.
 func TestC05_TheServersOwnProcessingIsNarrow(t *testing.T) {
-	t.Parallel() // about a second of waiting, spent alongside the other tests
+	// About a second of waiting, spent alongside the other tests.
+	t.Parallel()
 	nc, js := jstest.Connect(t, jstest.Server(t))
 	ctx := jstest.Context(t)
 

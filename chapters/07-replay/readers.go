@@ -143,7 +143,7 @@ func demoTwoReaders(ctx context.Context, stream jetstream.Stream, out io.Writer)
 		if err != nil {
 			return fmt.Errorf("consumer %q: %w", name, err)
 		}
-		fmt.Fprintf(out, "  %s has acked up to seq %d; %d more are waiting for it\n", name, info.AckFloor.Stream, info.NumPending)
+		fmt.Fprintf(out, "  %s has acked up to seq %d, with %d still to read\n", name, info.AckFloor.Stream, info.NumPending)
 	}
 	return nil
 }

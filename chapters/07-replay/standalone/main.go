@@ -3,6 +3,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,10 +17,7 @@ import (
 
 func main() {
 	log.SetFlags(0) // an error is one plain line
-	url := os.Getenv("NATS_URL")
-	if url == "" {
-		url = nats.DefaultURL
-	}
+	url := cmp.Or(os.Getenv("NATS_URL"), nats.DefaultURL)
 	nc, err := nats.Connect(url)
 	if err != nil {
 		log.Fatalf("connect to %s: %v (start a server with: nats-server -js)", url, err)
