@@ -183,7 +183,7 @@ func TestC10_RetryingWritersLoseNothing(t *testing.T) {
 	for i := range logs {
 		conflicts += strings.Count(logs[i].String(), "reading it again")
 	}
-	t.Logf("%d conflicts, each followed by a new read and a retry", conflicts)
+	t.Logf("conflicts: %d, each followed by a new read and a retry", conflicts)
 	stream, err := js.Stream(ctx, accountsStream)
 	if err != nil {
 		t.Fatal(err)
