@@ -27,7 +27,6 @@ import (
 // standalone program yet. It only shrinks.
 var notYetInChapterForm = map[string]bool{
 	"06-queue-groups": true,
-	"07-replay":       true,
 	"09-durability":   true,
 }
 

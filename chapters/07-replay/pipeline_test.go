@@ -168,6 +168,8 @@ func TestC05_ProcessingIsApplicationCode(t *testing.T) {
 // subject, and, on a counter stream, add up increments. It does not convert,
 // window or join payloads: that is what programs like toFahrenheit are for.
 func TestC05_TheServersOwnProcessingIsNarrow(t *testing.T) {
+	// About a second of waiting, spent alongside the other tests.
+	t.Parallel()
 	nc, js := jstest.Connect(t, jstest.Server(t))
 	ctx := jstest.Context(t)
 
@@ -262,5 +264,44 @@ func TestC05_TheServersOwnProcessingIsNarrow(t *testing.T) {
 		if _, err := js.Publish(ctx, "visits.home", []byte("7")); !hasCode(err, 10169) {
 			t.Fatalf("a plain message on a counter stream: %v, want error 10169", err)
 		}
+	})
+
+	t.Run("a schedule samples a subject's last message", func(t *testing.T) {
+		sensors, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "sensors", Subjects: []string{"sensor.*", "schedule.*", "sampled.*"}, AllowMsgSchedules: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, reading := range []string{"21", "22", "23"} {
+			if _, err := js.Publish(ctx, "sensor.temp", []byte(reading)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Every second, the server stores sensor.temp's last message again,
+		// on sampled.temp.
+		schedule := nats.NewMsg("schedule.temp")
+		schedule.Header.Set("Nats-Schedule", "@every 1s")
+		schedule.Header.Set("Nats-Schedule-Target", "sampled.temp")
+		schedule.Header.Set("Nats-Schedule-Source", "sensor.temp")
+		if _, err := js.PublishMsg(ctx, schedule); err != nil {
+			t.Fatal(err)
+		}
+		sampled := func(want string) {
+			t.Helper()
+			jstest.Eventually(t, func() error {
+				msg, err := sensors.GetLastMsgForSubject(ctx, "sampled.temp")
+				if err != nil {
+					return err
+				}
+				if string(msg.Data) != want || msg.Header.Get("Nats-Scheduler") != "schedule.temp" {
+					return fmt.Errorf("sampled.temp holds %q from %q, want %q from schedule.temp", msg.Data, msg.Header.Get("Nats-Scheduler"), want)
+				}
+				return nil
+			})
+		}
+		sampled("23")
+		if _, err := js.Publish(ctx, "sensor.temp", []byte("24")); err != nil {
+			t.Fatal(err)
+		}
+		sampled("24")
 	})
 }
