@@ -33,7 +33,6 @@ var notYetInChapterForm = map[string]bool{
 	"06-queue-groups":  true,
 	"07-replay":        true,
 	"08-retention":     true,
-	"09-durability":    true,
 }
 
 // The only modules a standalone program may import, besides the standard

@@ -20,7 +20,8 @@ import (
 // docs:start sync-always
 // startServer starts a JetStream server with its file store in a new
 // temporary directory. syncAlways makes the file store write every message
-// through to the disk (fsync) before the server acknowledges it.
+// through to the disk (fsync) before the server acknowledges it, except in
+// streams in AsyncPersistMode.
 func startServer(tb testing.TB, syncAlways bool) *server.Server {
 	tb.Helper()
 	s, err := server.NewServer(&server.Options{

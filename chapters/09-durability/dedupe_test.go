@@ -42,6 +42,15 @@ func TestC44_TheDuplicatesWindow(t *testing.T) {
 		if apiErrorCode(err) != 10052 || !strings.Contains(err.Error(), "duplicates window needs to be >= 100ms") {
 			t.Fatalf("a window under 100ms: %v, want error 10052", err)
 		}
+		// The default is for streams that take publishes: one that copies
+		// another stream's messages (Sources, Mirror) gets no window unless set.
+		copied, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "copy", Sources: []*jetstream.StreamSource{{Name: fileStream}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := copied.CachedInfo().Config.Duplicates; got != 0 {
+			t.Fatalf("a stream with Sources has a %s duplicates window, want none", got)
+		}
 	})
 
 	t.Run("a repeat inside the window gets the first message's PubAck", func(t *testing.T) {

@@ -69,7 +69,7 @@ func runs() int {
 // not touch.
 func TestC14_Kill9LosesNothingAcknowledgedInTheDefaultPersistMode(t *testing.T) {
 	for range runs() {
-		r := killAfterPublishing(t, jetstream.DefaultPersistMode, 200)
+		r := killAfterPublishing(t, jetstream.DefaultPersistMode, 1000)
 		if r.lost() > 0 {
 			t.Errorf("%d messages acknowledged, %d stored after kill -9: %d lost", r.acked, r.stored, r.lost())
 		}
@@ -82,9 +82,9 @@ func TestC14_Kill9LosesNothingAcknowledgedInTheDefaultPersistMode(t *testing.T) 
 // enough to see it; the test allows ten.
 func TestC14_Kill9LosesAcknowledgedMessagesInAsyncPersistMode(t *testing.T) {
 	var lossy, tries int
-	for tries < 10 && (lossy == 0 || tries < runs()) {
+	for tries < max(10, runs()) && (lossy == 0 || tries < runs()) {
 		tries++
-		r := killAfterPublishing(t, jetstream.AsyncPersistMode, 200)
+		r := killAfterPublishing(t, jetstream.AsyncPersistMode, 1000)
 		t.Logf("run %d: %d acknowledged, %d stored after kill -9", tries, r.acked, r.stored)
 		if r.lost() > 0 {
 			lossy++

@@ -36,6 +36,7 @@ func fsyncsPerAck(t *testing.T, events []event, count int) []int {
 	return perAck
 }
 
+// docs:start fsync-per-ack
 // C02: "sync_interval: always" makes the file store sync the message block
 // to disk before each PubAck, whether it comes from the config file or from
 // server.Options. By default nothing is synced while publishing, and a
@@ -68,6 +69,8 @@ func TestC02_SyncIntervalAlwaysSyncsBeforeEachAck(t *testing.T) {
 		})
 	}
 }
+
+// docs:end fsync-per-ack
 
 // C02: by default the file store syncs on a timer instead: every
 // SyncInterval (two minutes unless set, chapter 01's
