@@ -92,7 +92,7 @@ func runChild(c child) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute+c.Linger)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute+c.Linger+time.Duration(c.Count)*c.Every)
 	defer cancel()
 	if err := mark("creating"); err != nil {
 		return err
