@@ -42,6 +42,7 @@ func fsyncsPerAck(t *testing.T, events []event, count int) []int {
 // server.Options. By default nothing is synced while publishing, and a
 // stream in AsyncPersistMode gives "always" up.
 func TestC02_SyncIntervalAlwaysSyncsBeforeEachAck(t *testing.T) {
+	requireStrace(t)
 	const count = 5
 	for _, mode := range []struct {
 		name     string
