@@ -27,7 +27,6 @@ import (
 // standalone program yet. It only shrinks.
 var notYetInChapterForm = map[string]bool{
 	"06-queue-groups": true,
-	"09-durability":   true,
 }
 
 // The only modules a standalone program may import, besides the standard

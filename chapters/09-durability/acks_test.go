@@ -97,44 +97,6 @@ func TestInProgressExtendsAckWait(t *testing.T) {
 	}
 }
 
-// The page says: an expected last sequence, message ID or stream makes a
-// publish conditional; the server refuses it when the condition is stale.
-func TestPublishExpectations(t *testing.T) {
-	_, js, stream := newFileStream(t)
-	ctx := jstest.Context(t)
-	if _, err := js.Publish(ctx, messagesSubject, []byte(message(1))); err != nil {
-		t.Fatal(err)
-	}
-	if err := expectLastSequence(ctx, js, stream, new(strings.Builder)); err != nil {
-		t.Fatal(err) // the chapter's own check: seq 1 is current, then stale (10071)
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.State.Msgs != 2 {
-		t.Fatalf("%d messages after one accepted and one refused publish, want 2", info.State.Msgs)
-	}
-
-	if _, err := js.Publish(ctx, messagesSubject, []byte(message(6)), jetstream.WithMsgID(messageID(6))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.Publish(ctx, messagesSubject, []byte(message(7)), jetstream.WithExpectLastMsgID(messageID(6))); err != nil {
-		t.Fatalf("expecting the last message ID to be the current one: %v", err)
-	}
-	_, err = js.Publish(ctx, messagesSubject, []byte(message(8)), jetstream.WithExpectLastMsgID(messageID(6)))
-	if code := apiErrorCode(err); code != 10070 {
-		t.Fatalf("expecting a stale last message ID: %v, want error 10070", err)
-	}
-	_, err = js.Publish(ctx, messagesSubject, []byte(message(8)), jetstream.WithExpectStream("example_stream"))
-	if code := apiErrorCode(err); code != 10060 {
-		t.Fatalf("expecting another stream: %v, want error 10060", err)
-	}
-	if _, err := js.Publish(ctx, messagesSubject, []byte(message(8)), jetstream.WithExpectStream(fileStream)); err != nil {
-		t.Fatalf("expecting the right stream: %v", err)
-	}
-}
-
 // The demo's acknowledgements leave the poison message where the advisory
 // says, and nothing unacknowledged: checked here apart from the printed
 // lines, which the Example checks.

@@ -20,7 +20,8 @@ import (
 // docs:start sync-always
 // startServer starts a JetStream server with its file store in a new
 // temporary directory. syncAlways makes the file store write every message
-// through to the disk (fsync) before the server acknowledges it.
+// through to the disk (fsync) before the server acknowledges it, except in
+// streams in AsyncPersistMode.
 func startServer(tb testing.TB, syncAlways bool) *server.Server {
 	tb.Helper()
 	s, err := server.NewServer(&server.Options{
@@ -47,8 +48,9 @@ func startServer(tb testing.TB, syncAlways bool) *server.Server {
 // payload is what every benchmark publishes: 128 bytes, as in nats bench.
 var payload = make([]byte, 128)
 
-// benchStream starts a server with file_stream on it and connects over TCP.
-func benchStream(b *testing.B, syncAlways bool) (*nats.Conn, jetstream.JetStream) {
+// benchStream starts a server with file_stream on it, in the persist mode
+// given, and connects over TCP.
+func benchStream(b *testing.B, syncAlways bool, persist jetstream.PersistModeType) (*nats.Conn, jetstream.JetStream) {
 	b.Helper()
 	s := startServer(b, syncAlways)
 	nc, err := nats.Connect(s.ClientURL())
@@ -60,22 +62,31 @@ func benchStream(b *testing.B, syncAlways bool) (*nats.Conn, jetstream.JetStream
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := js.CreateStream(context.Background(), fileConfig); err != nil {
+	cfg := fileConfig
+	cfg.PersistMode = persist
+	if _, err := js.CreateStream(context.Background(), cfg); err != nil {
 		b.Fatal(err)
 	}
 	return nc, js
 }
 
 // docs:start bench
-// BenchmarkSyncPublish is the price of sync_interval: always: JetStream
-// publishes one at a time, each waiting for its PubAck, to file storage.
+// BenchmarkSyncPublish is the price of sync_interval: always, and what
+// AsyncPersistMode saves: JetStream publishes one at a time, each waiting
+// for its PubAck, to file storage.
 func BenchmarkSyncPublish(b *testing.B) {
 	for _, mode := range []struct {
 		name       string
 		syncAlways bool
-	}{{"default", false}, {"always", true}} {
+		persist    jetstream.PersistModeType
+	}{
+		{"default", false, jetstream.DefaultPersistMode},
+		{"always", true, jetstream.DefaultPersistMode},
+		{"async-persist", false, jetstream.AsyncPersistMode},
+		{"always+async-persist", true, jetstream.AsyncPersistMode}, // async persist turns always off
+	} {
 		b.Run(mode.name, func(b *testing.B) {
-			_, js := benchStream(b, mode.syncAlways)
+			_, js := benchStream(b, mode.syncAlways, mode.persist)
 			ctx := context.Background()
 			for b.Loop() {
 				if _, err := js.Publish(ctx, messagesSubject, payload); err != nil {
@@ -89,7 +100,7 @@ func BenchmarkSyncPublish(b *testing.B) {
 // BenchmarkPublish compares ways to publish one message, default sync.
 func BenchmarkPublish(b *testing.B) {
 	b.Run("core", func(b *testing.B) { // fire and forget, to a subject no stream stores
-		nc, _ := benchStream(b, false)
+		nc, _ := benchStream(b, false, jetstream.DefaultPersistMode)
 		for b.Loop() {
 			if err := nc.Publish("core.messages", payload); err != nil {
 				b.Fatal(err)
@@ -100,7 +111,7 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 	b.Run("core+flush", func(b *testing.B) { // a round trip per message, nothing stored
-		nc, _ := benchStream(b, false)
+		nc, _ := benchStream(b, false, jetstream.DefaultPersistMode)
 		for b.Loop() {
 			if err := nc.Publish("core.messages", payload); err != nil {
 				b.Fatal(err)
@@ -111,7 +122,7 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 	b.Run("jetstream", func(b *testing.B) { // stored, then acknowledged, one at a time
-		_, js := benchStream(b, false)
+		_, js := benchStream(b, false, jetstream.DefaultPersistMode)
 		ctx := context.Background()
 		for b.Loop() {
 			if _, err := js.Publish(ctx, messagesSubject, payload); err != nil {
@@ -120,26 +131,47 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 	b.Run("jetstream-async", func(b *testing.B) { // stored and acknowledged, many in flight
-		nc, _ := benchStream(b, false)
-		var failed atomic.Int64
-		js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { failed.Add(1) }))
-		if err != nil {
+		nc, _ := benchStream(b, false, jetstream.DefaultPersistMode)
+		publishAsync(b, nc)
+	})
+}
+
+// BenchmarkAsyncPublish is what AsyncPersistMode saves when many
+// publishes are in flight: PublishAsync, PubAcks collected at the end.
+func BenchmarkAsyncPublish(b *testing.B) {
+	for _, mode := range []struct {
+		name    string
+		persist jetstream.PersistModeType
+	}{{"default", jetstream.DefaultPersistMode}, {"async-persist", jetstream.AsyncPersistMode}} {
+		b.Run(mode.name, func(b *testing.B) {
+			nc, _ := benchStream(b, false, mode.persist)
+			publishAsync(b, nc)
+		})
+	}
+}
+
+// publishAsync publishes with PublishAsync for b.N messages, then waits
+// for every PubAck.
+func publishAsync(b *testing.B, nc *nats.Conn) {
+	b.Helper()
+	var failed atomic.Int64
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(jetstream.JetStream, *nats.Msg, error) { failed.Add(1) }))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := js.PublishAsync(messagesSubject, payload); err != nil {
 			b.Fatal(err)
 		}
-		for b.Loop() {
-			if _, err := js.PublishAsync(messagesSubject, payload); err != nil {
-				b.Fatal(err)
-			}
-		}
-		select {
-		case <-js.PublishAsyncComplete():
-		case <-time.After(30 * time.Second):
-			b.Fatal("PubAcks still missing after 30 s")
-		}
-		if n := failed.Load(); n > 0 {
-			b.Fatalf("%d async publishes failed", n)
-		}
-	})
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		b.Fatal("PubAcks still missing after 30 s")
+	}
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d async publishes failed", n)
+	}
 }
 
 // docs:end bench

@@ -2,12 +2,26 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log"
 	"os"
 	"testing"
 )
 
 func TestMain(m *testing.M) {
+	if config := os.Getenv(childEnv); config != "" { // a child process (process_test.go)
+		var c child
+		err := json.Unmarshal([]byte(config), &c)
+		if err == nil {
+			err = runChild(c)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "child: %v\n", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	// The Examples show the embedded default, whatever the reader's shell says.
 	os.Unsetenv("NATS_URL")
 	os.Exit(m.Run())
