@@ -11,7 +11,6 @@ var NotYetTranslated = map[string]bool{
 	"03-stream.md":         true,
 	"04-pubsub.md":         true,
 	"errata.md":            true,
-	"index.md":             true,
 	"real-server.md":       true,
 	"versions.md":          true,
 	"05-request-reply.md":  true,
