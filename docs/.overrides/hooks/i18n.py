@@ -23,8 +23,7 @@ KOREAN = "ko"
 BANNER = (
     '<div class="admonition note" lang="ko">'
     '<p class="admonition-title">아직 번역되지 않은 페이지</p>'
-    "<p>이 페이지는 아직 한국어로 옮기지 않아 영어 원문을 그대로 보여 줍니다. "
-    "코드와 출력은 한국어판과 같은, 테스트를 거친 파일입니다.</p>"
+    "<p>이 페이지는 아직 한국어로 번역되지 않아 영어판 본문을 그대로 싣습니다.</p>"
     "</div>"
 )
 
