@@ -90,7 +90,7 @@ func check(root string) error {
 		fmt.Fprintln(os.Stderr, p)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%d problems: the Korean edition (%s) does not follow the English one (%s)", len(problems), koreanDir, englishDir)
+		return fmt.Errorf("the Korean edition (%s) does not follow the English one (%s): %d problem(s) above", koreanDir, englishDir, len(problems))
 	}
 	fmt.Printf("translation: every Korean page follows its English page; %d English pages are not translated yet\n", len(NotYetTranslated))
 	return nil
