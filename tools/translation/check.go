@@ -162,6 +162,19 @@ func checkPair(root, name string) ([]string, error) {
 			k = append(k, item{"row [" + r + "]", ko.tables[i].line})
 		}
 		cmp(fmt.Sprintf("table %d (claim ids and tests)", i+1), e, k)
+		// Every number of an English row (minutes, error codes, versions) is in its Korean row.
+		for r := range min(len(en.tables[i].numbers), len(ko.tables[i].numbers)) {
+			have := make(map[string]int)
+			for _, n := range ko.tables[i].numbers[r] {
+				have[n]++
+			}
+			for _, n := range en.tables[i].numbers[r] {
+				if have[n]--; have[n] < 0 {
+					add("%s:%d: no %s in this table row, which its English row (%s:%d) states", koPath, ko.tables[i].line+r, n, enPath, en.tables[i].line+r)
+					break
+				}
+			}
+		}
 	}
 
 	// Identifiers, commands and test names stay as they are.

@@ -26,7 +26,8 @@
 //   - the same images in order, the same links and footnote references in any
 //     order, the same footnote definitions, collapsed blocks, admonitions and
 //     tabs in order, and the same tables, row by row naming the same claim ids
-//     and tests;
+//     and tests and stating every number of the English row (the index's
+//     minutes, error codes; "chapter 09" may be 9장);
 //   - every inline code span of the English page (identifiers, commands, test
 //     names stay as they are);
 //   - prose that is mostly Hangul: more Hangul letters than other letters, code,

@@ -20,10 +20,11 @@ type heading struct {
 }
 
 // table is one Markdown table: its rows, each reduced to the claim ids and
-// test names it holds, in order.
+// test names it holds, in order, and the numbers it states.
 type table struct {
-	line int
-	rows []string
+	line    int
+	rows    []string
+	numbers [][]string // per row, link targets aside
 }
 
 // page is what the drift check compares between a page and its translation.
@@ -59,6 +60,8 @@ var (
 	codeSpanRE   = regexp.MustCompile("`([^`]+)`")
 	claimOrTest  = regexp.MustCompile("\\bC[0-9]{2}\\b|`(?:[0-9]{2}-[a-z0-9-]+\\.)?(?:Test|Example)[A-Za-z0-9_]*`")
 	commentRE    = regexp.MustCompile(`(?s)<!--.*?-->`)
+	numberRE     = regexp.MustCompile(`\b[0-9]+(?:[.,][0-9]+)*\b`)
+	linkTargetRE = regexp.MustCompile(`\]\([^)]*\)`)
 	shellComment = regexp.MustCompile(`(^|\s)(#|//)(\s.*)?$`)
 )
 
@@ -110,6 +113,11 @@ func parse(text string) *page {
 			}
 			t := &p.tables[tableStart]
 			t.rows = append(t.rows, strings.Join(claimOrTest.FindAllString(line, -1), " "))
+			var numbers []string
+			for _, n := range numberRE.FindAllString(linkTargetRE.ReplaceAllString(line, "]"), -1) {
+				numbers = append(numbers, strings.TrimLeft(n[:len(n)-1], "0")+n[len(n)-1:]) // "chapter 09" is 9장
+			}
+			t.numbers = append(t.numbers, numbers)
 		} else {
 			tableStart = -1
 		}

@@ -42,7 +42,7 @@ const englishPage = "# A page\n" +
 	"\n" +
 	"| Claim | Test |\n" +
 	"| --- | --- |\n" +
-	"| C01 works | `TestC01_Works` |\n" +
+	"| C01 works within 5 s (chapter 04) | `TestC01_Works` |\n" +
 	"| C02 fails | `TestC02_Fails` |\n" +
 	"\n" +
 	"!!! note \"Note\"\n" +
@@ -71,7 +71,7 @@ const koreanPage = "# 페이지 { #a-page }\n" +
 	"\n" +
 	"| 주장 | 테스트 |\n" +
 	"| --- | --- |\n" +
-	"| C01 동작한다 | `TestC01_Works` |\n" +
+	"| C01 5초 안에 동작한다(4장) | `TestC01_Works` |\n" +
 	"| C02 실패한다 | `TestC02_Fails` |\n" +
 	"\n" +
 	"!!! note \"참고\"\n" +
@@ -170,8 +170,10 @@ func TestEachDriftIsFound(t *testing.T) {
 			want: "collapsed block, admonition or tab !!! warning, where docs/page.md:25 has !!! note"},
 		{name: "table row dropped", ko: replace("| C02 실패한다 | `TestC02_Fails` |\n", ""),
 			want: "missing table 1 (claim ids and tests) row [C02 `TestC02_Fails`]"},
-		{name: "test name in another row", ko: replace("| C01 동작한다 | `TestC01_Works` |", "| C01 동작한다 | `TestC02_Fails` |"),
+		{name: "test name in another row", ko: replace("| C01 5초 안에 동작한다(4장) | `TestC01_Works` |", "| C01 5초 안에 동작한다(4장) | `TestC02_Fails` |"),
 			want: "table 1 (claim ids and tests) row [C01 `TestC02_Fails`], where docs/page.md:20 has row [C01 `TestC01_Works`]"},
+		{name: "a number of a table row", ko: replace("5초 안에", "6초 안에"),
+			want: "docs/ko/page.md:23: no 5 in this table row, which its English row (docs/page.md:22) states"},
 		{name: "identifier dropped", ko: replace("`jetstream.New`가", "jetstream 패키지의 New가"),
 			want: "no inline code `jetstream.New` (docs/page.md:3)"},
 		{name: "not translated", ko: func(string) string { return englishWithIDs() },
