@@ -1,8 +1,9 @@
 // Package browsertest holds the test of the rendered docs site in a real
-// browser: it builds the site with mkdocs, serves it on 127.0.0.1, and opens
-// every page in headless Chromium (through chromedp) to check titles, Go
-// highlighting, diagrams, search in English and Korean, and that nothing is
-// fetched from another host.
+// browser: it builds both editions with mkdocs (English, and Korean into
+// ko/), serves the site on 127.0.0.1, and opens every page of both in
+// headless Chromium (through chromedp) to check titles, <html lang>, Go
+// highlighting, diagrams, the language switch, search in English and Korean
+// in each edition, and that nothing is fetched from another host.
 //
 //	BROWSER_TEST=1 go test ./tools/browsertest
 //
@@ -11,7 +12,8 @@
 // sets), a missing tool fails the test. It needs Debian's packages mkdocs,
 // mkdocs-material, python3-pymdownx, chromium and fonts-noto-cjk.
 //
-// Screenshots of the landing page, a chapter, a Go listing and a Korean
-// search go to .browsertest/ at the repository root (or $BROWSERTEST_OUT),
-// and so does a screenshot of every page that fails.
+// Screenshots of the landing page, a chapter, a Go listing, the Korean
+// edition's landing page and chapter, and Korean searches go to
+// .browsertest/ at the repository root (or $BROWSERTEST_OUT), and so does a
+// screenshot of every page that fails.
 package browsertest

@@ -29,12 +29,29 @@ const root = "../.."
 // debianChromium is the browser binary that Debian's chromium package starts.
 const debianChromium = "/usr/lib/chromium/chromium"
 
-// searches are the queries the site search must answer, each with a page
-// that must be among the results. The Korean query proves that Hangul is
-// indexed (docs/.overrides/partials/language.html).
-var searches = []struct{ name, query, page string }{
-	{"english", "consumer", "04-pubsub.md"},
-	{"korean", "스트림", "03-stream.md"},
+// The two editions of the site: English at the root, Korean in ko/
+// (mkdocs.ko.yml), with the same file names.
+var editions = []edition{
+	{lang: "en", config: "mkdocs.yml", dir: ""},
+	{lang: "ko", config: "mkdocs.ko.yml", dir: "ko/"},
+}
+
+type edition struct {
+	lang   string // <html lang> and hreflang
+	config string // its MkDocs configuration
+	dir    string // its folder in the site, with a slash; "" for the root
+}
+
+// searches are the queries the site search must answer, each typed on an
+// edition's home page, with a page of that edition that must be among the
+// results. The Korean queries prove that Hangul is indexed
+// (docs/.overrides/partials/language.html) and that the Korean edition's
+// search finds the English API names of its code and prose.
+var searches = []struct{ name, edition, query, page string }{
+	{"english", "", "consumer", "04-pubsub.md"},
+	{"korean", "", "스트림", "03-stream.md"},
+	{"ko-korean", "ko/", "스트림", "03-stream.md"},
+	{"ko-api-name", "ko/", "DoubleAck", "04-pubsub.md"},
 }
 
 func TestSite(t *testing.T) {
@@ -47,13 +64,19 @@ func TestSite(t *testing.T) {
 		chromium = debianChromium
 	}
 
-	siteName, pages := readNav(t)
+	var pages []page
+	siteNames := make(map[string]string) // by edition dir
+	for _, ed := range editions {
+		name, edPages := readNav(t, ed)
+		siteNames[ed.dir] = name
+		pages = append(pages, edPages...)
+	}
 	site := buildSite(t, mkdocs)
 	base := serve(t, site)
 	trap := startTrap(t)
 	shots := screenshotDir(t)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var chromeOut bytes.Buffer
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
@@ -86,30 +109,34 @@ func TestSite(t *testing.T) {
 	}
 
 	for _, p := range pages {
-		t.Run(p.source, func(t *testing.T) {
-			defer failureScreenshot(t, browser, shots, p.source)
-			checkPage(t, browser, base+p.path, p, siteName)
+		t.Run(p.edition.dir+p.source, func(t *testing.T) {
+			defer failureScreenshot(t, browser, shots, p.edition.dir+p.source)
+			checkPage(t, browser, base, p, siteNames[p.edition.dir])
 		})
 	}
-	byPath := make(map[string]string)
+	byPath := make(map[string]string) // "ko/03-stream.md" -> "ko/03-stream/"
 	for _, p := range pages {
-		byPath[p.source] = p.path
+		byPath[p.edition.dir+p.source] = p.edition.dir + p.path
 	}
 	for _, s := range searches {
 		t.Run("search/"+s.name, func(t *testing.T) {
 			defer failureScreenshot(t, browser, shots, "search-"+s.name)
-			checkSearch(t, browser, base, s.query, base+byPath[s.page])
-			if s.name == "korean" {
+			checkSearch(t, browser, base+s.edition, s.query, base+byPath[s.edition+s.page])
+			if s.name == "korean" || s.name == "ko-korean" {
 				ctx, cancel := context.WithTimeout(browser, 10*time.Second)
 				defer cancel()
 				// The results slide in with a CSS transition: wait for it to end.
 				if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getAnimations().every(a => a.playState !== "running")`)); err != nil {
 					t.Fatalf("the search results are still moving: %v", err)
 				}
-				saveScreenshot(t, ctx, chromedp.CaptureScreenshot(), shots, "search-korean.png")
+				saveScreenshot(t, ctx, chromedp.CaptureScreenshot(), shots, "search-"+s.name+".png")
 			}
 		})
 	}
+	t.Run("language-switch", func(t *testing.T) {
+		defer failureScreenshot(t, browser, shots, "language-switch")
+		checkLanguageSwitch(t, browser, base, byPath, siteNames)
+	})
 	t.Run("screenshots", func(t *testing.T) {
 		saveReviewScreenshots(t, browser, base, byPath, shots)
 	})
@@ -137,13 +164,14 @@ func TestSite(t *testing.T) {
 	t.Logf("screenshots in %s", shots)
 }
 
-// page is one entry of mkdocs.yml's nav.
+// page is one entry of an edition's nav.
 type page struct {
-	title  string // as in the nav, which is the page's title
-	source string // file under docs/
-	path   string // URL path relative to the site root: "" or "03-stream/"
-	gos    int    // ```go blocks in the source
-	svgs   int    // SVG images in the source
+	edition edition
+	title   string // as in the nav, which is the page's title
+	source  string // file name, under docs/ (English) or docs/ko/ (Korean)
+	path    string // URL path relative to the edition's root: "" or "03-stream/"
+	gos     int    // ```go blocks in the source
+	svgs    int    // SVG images in the source
 }
 
 var (
@@ -153,17 +181,19 @@ var (
 	siteNameL = regexp.MustCompile(`(?m)^site_name: (.+)$`)
 )
 
-// readNav reads the site name and the pages of mkdocs.yml's nav, with what
-// their Markdown sources promise the browser will show.
-func readNav(t *testing.T) (string, []page) {
+// readNav reads the site name and the pages of an edition's nav, with what
+// their Markdown sources promise the browser will show. A page the Korean
+// edition has not translated yet is the English one (the MkDocs hook in
+// docs/.overrides/hooks/i18n.py falls back to it).
+func readNav(t *testing.T, ed edition) (string, []page) {
 	t.Helper()
-	cfg, err := os.ReadFile(filepath.Join(root, "mkdocs.yml"))
+	cfg, err := os.ReadFile(filepath.Join(root, ed.config))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := siteNameL.FindSubmatch(cfg)
 	if m == nil {
-		t.Fatal("mkdocs.yml has no site_name")
+		t.Fatalf("%s has no site_name", ed.config)
 	}
 	var pages []page
 	sc := bufio.NewScanner(bytes.NewReader(cfg))
@@ -172,18 +202,21 @@ func readNav(t *testing.T) (string, []page) {
 		if e == nil {
 			continue
 		}
-		src, err := os.ReadFile(filepath.Join(root, "docs", e[2]))
-		if err != nil {
-			t.Fatalf("mkdocs.yml's nav: %v", err)
+		src, err := os.ReadFile(filepath.Join(root, "docs", ed.dir, e[2]))
+		if os.IsNotExist(err) && ed.dir != "" {
+			src, err = os.ReadFile(filepath.Join(root, "docs", e[2]))
 		}
-		p := page{title: e[1], source: e[2], gos: len(goFence.FindAll(src, -1)), svgs: len(svgImage.FindAll(src, -1))}
+		if err != nil {
+			t.Fatalf("%s's nav: %v", ed.config, err)
+		}
+		p := page{edition: ed, title: e[1], source: e[2], gos: len(goFence.FindAll(src, -1)), svgs: len(svgImage.FindAll(src, -1))}
 		if e[2] != "index.md" {
 			p.path = strings.TrimSuffix(e[2], ".md") + "/"
 		}
 		pages = append(pages, p)
 	}
 	if len(pages) == 0 {
-		t.Fatal("no pages in mkdocs.yml's nav")
+		t.Fatalf("no pages in %s's nav", ed.config)
 	}
 	return string(m[1]), pages
 }
@@ -202,13 +235,17 @@ func lookTool(t *testing.T, required bool, name, install string) string {
 	return ""
 }
 
+// buildSite builds both editions into one site, English first: each build
+// empties its site directory, and the Korean one is ko/ inside the English one.
 func buildSite(t *testing.T, mkdocs string) string {
 	t.Helper()
 	site := t.TempDir()
-	cmd := exec.Command(mkdocs, "build", "--strict", "--quiet", "--site-dir", site)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("mkdocs build --strict: %v\n%s", err, out)
+	for _, ed := range editions {
+		cmd := exec.Command(mkdocs, "build", "--strict", "--quiet", "-f", ed.config, "--site-dir", filepath.Join(site, ed.dir))
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("mkdocs build --strict -f %s: %v\n%s", ed.config, err, out)
+		}
 	}
 	return site
 }
@@ -342,11 +379,32 @@ type image struct {
 	Width int    `json:"width"`
 }
 
-func checkPage(t *testing.T, browser context.Context, pageURL string, p page, siteName string) {
+func checkPage(t *testing.T, browser context.Context, base string, p page, siteName string) {
 	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
 	defer cancel()
+	pageURL := base + p.edition.dir + p.path
 	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
 		t.Fatalf("open %s: %v", pageURL, err)
+	}
+
+	// The page says its language, and its language switch goes to the same
+	// page in each edition.
+	lang, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lang != p.edition.lang {
+		t.Errorf(`<html lang=%q>, want %q`, lang, p.edition.lang)
+	}
+	switches, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]string](`
+		Object.fromEntries(Array.from(document.querySelectorAll("a[hreflang]")).map(a => [a.hreflang, a.href]))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ed := range editions {
+		if want := base + ed.dir + p.path; switches[ed.lang] != want {
+			t.Errorf("the language switch to %q goes to %q, want %s", ed.lang, switches[ed.lang], want)
+		}
 	}
 
 	title, err := chromedp.Run(ctx, chromedp.Title())
@@ -374,7 +432,7 @@ func checkPage(t *testing.T, browser context.Context, pageURL string, p page, si
 		t.Fatal(err)
 	}
 	if len(blocks) != p.gos {
-		t.Errorf("%d highlighted Go listings, want %d (the ```go blocks of docs/%s)", len(blocks), p.gos, p.source)
+		t.Errorf("%d highlighted Go listings, want %d (the ```go blocks of docs/%s%s)", len(blocks), p.gos, p.edition.dir, p.source)
 	}
 	for i, b := range blocks {
 		if b.Spans == 0 || b.Colored == 0 {
@@ -395,7 +453,7 @@ func checkPage(t *testing.T, browser context.Context, pageURL string, p page, si
 		t.Fatal(err)
 	}
 	if len(images) != p.svgs {
-		t.Errorf("%d SVG images, want %d (the .svg images of docs/%s)", len(images), p.svgs, p.source)
+		t.Errorf("%d SVG images, want %d (the .svg images of docs/%s%s)", len(images), p.svgs, p.edition.dir, p.source)
 	}
 	for _, img := range images {
 		if img.Width <= 0 {
@@ -404,8 +462,8 @@ func checkPage(t *testing.T, browser context.Context, pageURL string, p page, si
 	}
 }
 
-// checkSearch types query into the site's search box and waits until the
-// results link to wantURL.
+// checkSearch types query into the search box of the edition at base and
+// waits until the results link to wantURL.
 func checkSearch(t *testing.T, browser context.Context, base, query, wantURL string) {
 	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
 	defer cancel()
@@ -430,8 +488,41 @@ func checkSearch(t *testing.T, browser context.Context, base, query, wantURL str
 	t.Logf("search %q: %d results, among them %s", query, len(found), wantURL)
 }
 
+// checkLanguageSwitch uses the switch as a reader does, both ways: from an
+// English chapter to its Korean twin, and back.
+func checkLanguageSwitch(t *testing.T, browser context.Context, base string, byPath, siteNames map[string]string) {
+	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+	defer cancel()
+	from := base + byPath["03-stream.md"]
+	if err := chromedp.Do(ctx, chromedp.Navigate(from)); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct{ lang, url, siteName string }{
+		{"ko", base + byPath["ko/03-stream.md"], siteNames["ko/"]},
+		{"en", from, siteNames[""]},
+	} {
+		// The switch is a menu under the translate icon: open it, then click
+		// the link, and wait for the page it opens.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".md-select button"))); err != nil {
+			t.Fatalf("open the language menu: %v", err)
+		}
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`a.md-select__link[hreflang="`+step.lang+`"]`))); err != nil {
+			t.Fatalf("click the switch to %q: %v", step.lang, err)
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[location.href, document.documentElement.lang, document.title]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0] != step.url || got[1] != step.lang || !strings.HasSuffix(got[2], " - "+step.siteName) {
+			t.Errorf("the switch to %q opened %s, lang %q, title %q; want %s, lang %q, a title ending in %q",
+				step.lang, got[0], got[1], got[2], step.url, step.lang, " - "+step.siteName)
+		}
+	}
+}
+
 // saveReviewScreenshots keeps pictures for a person to look at: the landing
-// page, a chapter with code and diagrams, and one Go listing close up.
+// page, a chapter with code and diagrams, and one Go listing close up, and
+// the Korean edition's landing page and chapter.
 func saveReviewScreenshots(t *testing.T, browser context.Context, base string, byPath map[string]string, dir string) {
 	chapter := "04-pubsub.md"
 	if _, ok := byPath[chapter]; !ok {
@@ -449,6 +540,14 @@ func saveReviewScreenshots(t *testing.T, browser context.Context, base string, b
 	name := strings.TrimSuffix(chapter, ".md")
 	saveScreenshot(t, ctx, chromedp.FullScreenshot(100), dir, name+".png")
 	saveScreenshot(t, ctx, chromedp.Screenshot(chromedp.CSS("div.language-go.highlight")), dir, name+"-go-listing.png")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+byPath["ko/index.md"])); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, ctx, chromedp.FullScreenshot(100), dir, "ko-landing.png")
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+byPath["ko/"+chapter])); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, ctx, chromedp.FullScreenshot(100), dir, "ko-"+name+".png")
 }
 
 func saveScreenshot(t *testing.T, ctx context.Context, shot chromedp.Action[[]byte], dir, name string) {

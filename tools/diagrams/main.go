@@ -1,6 +1,9 @@
 // Command diagrams renders the Graphviz sources docs/diagrams/NAME.dot to
 // docs/diagrams/NAME.svg, which are committed so the site builds without
-// Graphviz and shows the diagrams with no network.
+// Graphviz and shows the diagrams with no network. The Korean edition's
+// diagrams, docs/ko/diagrams/NAME.dot, are rendered the same way (their prose
+// labels are Korean; tools/translation checks that each English diagram has
+// one, with the same nodes and edges).
 //
 //	go run ./tools/diagrams          render every source and write its SVG
 //	go run ./tools/diagrams -check   exit 1 if a committed SVG differs from a fresh render
@@ -23,16 +26,24 @@ import (
 
 func main() {
 	check := flag.Bool("check", false, "report SVGs that differ from a fresh render instead of writing them")
-	dir := flag.String("dir", filepath.Join("docs", "diagrams"), "directory of the .dot sources and their .svg renders")
+	dir := flag.String("dir", "", "directory of the .dot sources and their .svg renders (default: "+strings.Join(Dirs, " and ")+")")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: diagrams [-check] [-dir DIR]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	problems, err := Run(*dir, !*check)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "diagrams:", err)
-		os.Exit(1)
+	dirs := Dirs
+	if *dir != "" {
+		dirs = []string{*dir}
+	}
+	var problems []string
+	for _, d := range dirs {
+		found, err := Run(d, !*check)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "diagrams:", err)
+			os.Exit(1)
+		}
+		problems = append(problems, found...)
 	}
 	for _, p := range problems {
 		fmt.Fprintln(os.Stderr, p)
@@ -44,6 +55,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// Dirs are the diagram folders of the two editions, relative to the repository root.
+var Dirs = []string{filepath.Join("docs", "diagrams"), filepath.Join("docs", "ko", "diagrams")}
 
 // Run renders every NAME.dot in dir. With write set it writes NAME.svg;
 // otherwise it returns one problem per SVG that is missing, stale, has no

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,11 @@ func TestDocsMatchTheirSources(t *testing.T) {
 	}
 	if len(pages) == 0 {
 		t.Fatal("no pages under docs/")
+	}
+	// The Korean edition (docs/ko/) carries the same include markers, so its
+	// blocks are checked and refreshed from the same tested files.
+	if !slices.Contains(pages, filepath.Join("docs", "ko", "03-stream.md")) {
+		t.Errorf("Pages does not list the Korean edition's pages: %q", pages)
 	}
 	problems, err := Sync(root, pages, false)
 	if err != nil {

@@ -23,6 +23,10 @@
 // It also refuses a ```go or ```text block that has no marker: nothing on the
 // site is copied by hand.
 //
+// It walks all of docs/, the Korean edition in docs/ko/ included: a Korean
+// page keeps its English page's markers, so both editions show the same
+// tested files (tools/translation checks that the markers match).
+//
 //	go run ./tools/docsync          rewrite the blocks in docs/
 //	go run ./tools/docsync -check   exit 1 if a block differs from its source
 package main

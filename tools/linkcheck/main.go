@@ -5,6 +5,14 @@
 //
 //	go run ./tools/linkcheck SITE_DIR
 //
+// A site may hold several editions of the same pages, each a MkDocs build of
+// its own in a folder of the site (the Korean edition in ko/, with its own
+// search/search_index.json). Then it also checks that the editions match:
+// every page has its twin, at the same path, in every edition; each page's
+// language switch (<a hreflang>) goes to exactly those twins; a page's
+// <html lang> is its edition's; twins have the same heading ids in the same
+// order; and no edition's search index holds another edition's pages.
+//
 // It stands in for htmltest, which the Go module proxy does not serve.
 package main
 
@@ -45,8 +53,11 @@ func main() {
 
 // page is what linkcheck needs from one HTML file.
 type page struct {
-	ids  map[string]bool
-	refs []ref
+	ids      map[string]bool
+	refs     []ref
+	lang     string            // <html lang>
+	alt      map[string]string // hreflang -> href of the language switch
+	headings []string          // ids of h1-h6 in <article>, in order
 }
 
 // ref is one URL in a page: an <a href>, or a resource the browser loads.
@@ -82,9 +93,10 @@ func Check(site string) ([]string, int, error) {
 	}
 	var problems []string
 	for _, name := range slices.Sorted(maps.Keys(pages)) {
-		if name == "404.html" {
-			// MkDocs writes the 404 page's links for any depth; a server shows it
-			// at whatever URL was missing, so its relative links cannot be checked here.
+		if is404(name) {
+			// MkDocs writes the 404 page's links for any depth (absolute, in an
+			// edition below the root); a server shows it at whatever URL was
+			// missing, so its links cannot be checked here.
 			continue
 		}
 		for _, r := range pages[name].refs {
@@ -94,8 +106,14 @@ func Check(site string) ([]string, int, error) {
 			}
 		}
 	}
-	return problems, len(pages), nil
+	editionProblems, err := checkEditions(site, pages)
+	if err != nil {
+		return nil, 0, err
+	}
+	return append(problems, editionProblems...), len(pages), nil
 }
+
+func is404(name string) bool { return name == "404.html" || strings.HasSuffix(name, "/404.html") }
 
 // checkRef returns a problem with one reference of the page name, or "".
 func checkRef(site string, pages map[string]*page, name string, r ref) string {
@@ -152,9 +170,9 @@ func parse(file string) (*page, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", file, err)
 	}
-	pg := &page{ids: make(map[string]bool)}
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
+	pg := &page{ids: make(map[string]bool), alt: make(map[string]string)}
+	var walk func(n *html.Node, inArticle bool)
+	walk = func(n *html.Node, inArticle bool) {
 		if n.Type == html.ElementNode {
 			attrs := make(map[string]string, len(n.Attr))
 			for _, a := range n.Attr {
@@ -162,6 +180,19 @@ func parse(file string) (*page, error) {
 			}
 			if id, ok := attrs["id"]; ok {
 				pg.ids[id] = true
+			}
+			switch n.Data {
+			case "html":
+				pg.lang = attrs["lang"]
+			case "article":
+				inArticle = true
+			case "h1", "h2", "h3", "h4", "h5", "h6":
+				if inArticle {
+					pg.headings = append(pg.headings, attrs["id"])
+				}
+			}
+			if lang, ok := attrs["hreflang"]; ok && n.Data == "a" {
+				pg.alt[lang] = attrs["href"]
 			}
 			if n.Data == "a" && attrs["name"] != "" {
 				pg.ids[attrs["name"]] = true
@@ -187,10 +218,10 @@ func parse(file string) (*page, error) {
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
+			walk(c, inArticle)
 		}
 	}
-	walk(doc)
+	walk(doc, false)
 	return pg, nil
 }
 
