@@ -14,7 +14,7 @@ import (
 // streams and its own JetStream limits, and a user sees only its own
 // account's. OTHER has no stream ORDERS until it creates one, which is
 // another stream than APP's. NOJS has no JetStream at all.
-func accountsStep(ctx context.Context, creds credentials, out io.Writer) error {
+func accountsStep(ctx context.Context, creds credentials, admin *session, out io.Writer) error {
 	fmt.Fprintln(out, "Accounts:")
 	other, err := creds.connect("other", nil)
 	if err != nil {
@@ -31,7 +31,7 @@ func accountsStep(ctx context.Context, creds credentials, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("other: create stream %s: %w", ordersStream, err)
 	}
-	app, err := appOrdersHolds(ctx, creds)
+	app, err := appOrdersHolds(ctx, admin)
 	if err != nil {
 		return err
 	}
@@ -67,12 +67,7 @@ func removeOthersOrders(ctx context.Context, creds credentials) error {
 }
 
 // appOrdersHolds asks admin how many messages APP's stream ORDERS holds.
-func appOrdersHolds(ctx context.Context, creds credentials) (uint64, error) {
-	admin, err := creds.connect("admin", nil)
-	if err != nil {
-		return 0, err
-	}
-	defer admin.close()
+func appOrdersHolds(ctx context.Context, admin *session) (uint64, error) {
 	stream, err := admin.js.Stream(ctx, ordersStream)
 	if err != nil {
 		return 0, fmt.Errorf("admin: look up stream %s: %w", ordersStream, err)

@@ -103,8 +103,11 @@ func writeConfig(dir string, port, cost int) error {
 		return fmt.Errorf("create directory %s: %w", dir, err)
 	}
 	conf := filepath.Join(dir, serverConfFile)
-	if _, err := os.Stat(conf); !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s exists already (or cannot be checked: %v); choose another -dir, or remove it to start over", conf, err)
+	switch _, err := os.Stat(conf); {
+	case err == nil:
+		return fmt.Errorf("%s exists already: choose another -dir, or remove it to start over", conf)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("check for an earlier configuration: %w", err)
 	}
 
 	ca, err := newAuthority("12-security CA")

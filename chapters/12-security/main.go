@@ -99,7 +99,7 @@ func demoOn(ctx context.Context, serverURL, dir string, stdout io.Writer) (err e
 	}
 	conf := filepath.Join(dir, serverConfFile)
 	if _, err := os.Stat(conf); err != nil {
-		return fmt.Errorf("read %s: %w (write it with: 12-security config -dir %s)", conf, err, dir)
+		return fmt.Errorf("read %s: %w (write it with: go run ./chapters/12-security config -dir %s)", conf, err, dir)
 	}
 	if serverURL == "" {
 		s, err := startServer(conf, nil)
@@ -122,32 +122,43 @@ func demo(ctx context.Context, creds credentials, out io.Writer) error {
 	if err := removeOthersOrders(ctx, creds); err != nil { // left by an earlier run
 		return err
 	}
-	if err := usersStep(creds, out); err != nil {
+	admin, err := usersStep(creds, out)
+	if err != nil {
 		return err
 	}
+	defer admin.close()
 	if err := nkeysStep(creds, out); err != nil {
 		return err
 	}
-	if err := permissionsStep(ctx, creds, out); err != nil {
+	if err := permissionsStep(ctx, creds, admin, out); err != nil {
 		return err
 	}
-	if err := accountsStep(ctx, creds, out); err != nil {
+	if err := accountsStep(ctx, creds, admin, out); err != nil {
 		return err
 	}
-	return tlsStep(ctx, creds, out)
+	return tlsStep(ctx, creds, admin, out)
 }
 
 // printWritten tells the reader what config wrote, and what to run next.
 func printWritten(out io.Writer, dir string, port int) error {
-	_, err := fmt.Fprintf(out, `Wrote %[1]s, for nats-server -c, and the files it names:
-  %[2]s          the CA that clients trust; its private key was not kept
-  %[3]s, %[4]s   the server's certificate for 127.0.0.1 and localhost, and its key
-  %[5]s     bcrypt hashes and nkey public keys, which server.conf includes
-  admin.password, other.password, nojs.password     the users' passwords
-  publisher.nk, reader.nk                           the users' nkey seeds
+	_, err := fmt.Fprintf(out, `Wrote %[1]s for nats-server -c, and the files it names:
+  %[2]s: the CA that clients trust (its private key is not kept)
+  %[3]s and %[4]s: the server's certificate, for 127.0.0.1 and localhost, and its key
+  %[5]s: bcrypt hashes and nkey public keys, which server.conf includes
+  %[6]s: the passwords
+  %[7]s: the nkey seeds
 The certificates are valid for 30 days. Keep the directory private: it holds keys and passwords.
 Start the server:  nats-server -c %[1]s
-Run the scenario:  NATS_URL=tls://127.0.0.1:%[6]d 12-security -dir %[7]s
-`, filepath.Join(dir, serverConfFile), caFile, serverCertFile, serverKeyFile, credentialsFile, port, dir)
+Run the scenario:  NATS_URL=tls://127.0.0.1:%[8]d go run ./chapters/12-security -dir %[9]s
+`, filepath.Join(dir, serverConfFile), caFile, serverCertFile, serverKeyFile, credentialsFile,
+		strings.Join(suffixed(passwordUsers, ".password"), ", "), strings.Join(suffixed(nkeyUsers, ".nk"), ", "), port, dir)
 	return err
+}
+
+func suffixed(names []string, suffix string) []string {
+	var out []string
+	for _, name := range names {
+		out = append(out, name+suffix)
+	}
+	return out
 }

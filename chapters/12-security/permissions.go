@@ -57,9 +57,9 @@ func refused(ctx context.Context, s *session, try func(context.Context) error) (
 // as server.conf says: the publisher may publish to the stream's subjects,
 // the reader may fetch from and ack one consumer. admin, with no
 // permissions at all, sets the stream up.
-func permissionsStep(ctx context.Context, creds credentials, out io.Writer) error {
+func permissionsStep(ctx context.Context, creds credentials, admin *session, out io.Writer) error {
 	fmt.Fprintln(out, "Permissions in account APP:")
-	if err := setUpOrders(ctx, creds); err != nil {
+	if err := setUpOrders(ctx, admin); err != nil {
 		return err
 	}
 	result(out, "admin creates "+ordersStream+" and "+ordersConsumer, "a stream on "+ordersSubjects+" and a durable consumer")
@@ -134,12 +134,7 @@ func fetchAndAck(ctx context.Context, reader *session) (string, error) {
 
 // setUpOrders makes admin create account APP's stream and consumer afresh,
 // so that every run prints the same.
-func setUpOrders(ctx context.Context, creds credentials) error {
-	admin, err := creds.connect("admin", nil)
-	if err != nil {
-		return err
-	}
-	defer admin.close()
+func setUpOrders(ctx context.Context, admin *session) error {
 	if err := admin.js.DeleteStream(ctx, ordersStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("admin: delete stream %s: %w", ordersStream, err)
 	}

@@ -18,7 +18,7 @@ func ordersServer(t *testing.T) (*testServer, context.Context) {
 	t.Helper()
 	ts := startTestServer(t)
 	ctx := jstest.Context(t)
-	if err := setUpOrders(ctx, ts.creds); err != nil {
+	if err := setUpOrders(ctx, ts.as(t, "admin")); err != nil {
 		t.Fatal(err)
 	}
 	return ts, ctx
@@ -26,7 +26,7 @@ func ordersServer(t *testing.T) (*testServer, context.Context) {
 
 func storedInOrders(t *testing.T, ctx context.Context, ts *testServer) uint64 {
 	t.Helper()
-	n, err := appOrdersHolds(ctx, ts.creds)
+	n, err := appOrdersHolds(ctx, ts.as(t, "admin"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,13 +131,8 @@ func keyPEM(pair tls.Certificate) ([]byte, error) {
 // tlsStep shows who gets through the server's TLS: a client that trusts
 // ca.pem, and neither one that trusts another authority nor one that does
 // not speak TLS.
-func tlsStep(ctx context.Context, creds credentials, out io.Writer) error {
+func tlsStep(ctx context.Context, creds credentials, admin *session, out io.Writer) error {
 	fmt.Fprintln(out, "TLS:")
-	admin, err := creds.connect("admin", nil)
-	if err != nil {
-		return err
-	}
-	defer admin.close()
 	state, err := admin.nc.TLSConnectionState()
 	if err != nil {
 		return fmt.Errorf("read the TLS state of admin's connection: %w", err)

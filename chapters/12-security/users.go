@@ -35,7 +35,7 @@ func (s *session) close() { s.nc.Close() }
 func (c credentials) password(user string) (string, error) {
 	data, err := os.ReadFile(filepath.Join(c.dir, user+".password"))
 	if err != nil {
-		return "", fmt.Errorf("read the password of %s: %w (write it with: 12-security config -dir %s)", user, err, c.dir)
+		return "", fmt.Errorf("read the password of %s: %w (write it with: go run ./chapters/12-security config -dir %s)", user, err, c.dir)
 	}
 	return strings.TrimSpace(string(data)), nil
 }
@@ -96,14 +96,13 @@ func (c credentials) signIn(user string) (nats.Option, error) {
 // usersStep signs in with a password, a wrong one, and none. The server
 // compares the password with the bcrypt hash in its configuration, and
 // tells a client that fails only "Authorization Violation": not which
-// user, and not why.
-func usersStep(creds credentials, out io.Writer) error {
+// user, and not why. It returns admin's session for the steps after it.
+func usersStep(creds credentials, out io.Writer) (*session, error) {
 	fmt.Fprintln(out, "Passwords, checked against bcrypt hashes:")
 	admin, err := creds.connect("admin", nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	admin.close()
 	result(out, "admin with its password", "connected")
 
 	for _, try := range []struct {
@@ -115,11 +114,12 @@ func usersStep(creds credentials, out io.Writer) error {
 	} {
 		refusal, err := refusedSignIn(creds, try.auth)
 		if err != nil {
-			return fmt.Errorf("%s: %w", try.what, err)
+			admin.close()
+			return nil, fmt.Errorf("%s: %w", try.what, err)
 		}
 		result(out, try.what, refusal.Error())
 	}
-	return nil
+	return admin, nil
 }
 
 // docs:end users-step

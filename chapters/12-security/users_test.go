@@ -109,7 +109,7 @@ func TestNoSecretIsPrintedOrLogged(t *testing.T) {
 	// Failures print too: a server that is gone, and a password file that is.
 	failures := []error{
 		demo(ctx, credentials{url: "tls://127.0.0.1:1", dir: ts.creds.dir}, &out),
-		usersStep(credentials{url: ts.creds.url, dir: t.TempDir()}, &out),
+		nkeysStep(credentials{url: ts.creds.url, dir: t.TempDir()}, &out),
 	}
 	for _, err := range failures {
 		if err == nil {
