@@ -47,9 +47,7 @@ tls {
   key_file: {{.Key}}
 }
 
-jetstream {
-  store_dir: {{.Store}}
-}
+jetstream: {store_dir: {{.Store}}}
 
 # ADMIN_BCRYPT and the others: bcrypt hashes of the passwords, and nkey public keys.
 include "credentials.conf"

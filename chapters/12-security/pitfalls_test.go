@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,4 +205,75 @@ func TestEmptyAllowListInAConfigFileAllowsEverything(t *testing.T) {
 		}
 		return shut.nc.Flush()
 	})
+}
+
+// deny wins over allow: a user who may publish anywhere but to
+// $JS.API.STREAM.DELETE.> may look at a stream and not delete it.
+func TestDenyOverridesAllow(t *testing.T) {
+	t.Parallel()
+	s := startConfigured(t, `authorization { users: [
+		{user: careful, password: careful, permissions: {
+			publish: {allow: ">", deny: "$JS.API.STREAM.DELETE.>"}
+		}}
+	]}`)
+	ctx := jstest.Context(t)
+	careful := connectWith(t, s.ClientURL(), nats.UserInfo("careful", "careful"))
+	if _, err := careful.js.CreateStream(ctx, jetstream.StreamConfig{Name: ordersStream, Subjects: []string{ordersSubjects}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := careful.js.Stream(ctx, ordersStream); err != nil {
+		t.Fatal(err)
+	}
+	refusedWithin(t, ctx, careful, `Publish to "$JS.API.STREAM.DELETE.ORDERS"`, func(ctx context.Context) error {
+		return careful.js.DeleteStream(ctx, ordersStream)
+	})
+}
+
+// Without an error handler of its own, a program's refusals go to
+// nats.go's default handler, which prints them to stderr. (Not parallel:
+// it replaces os.Stderr for a moment.)
+func TestWithoutAnErrorHandlerTheRefusalGoesToStderr(t *testing.T) {
+	ts, ctx := ordersServer(t)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	stderr := os.Stderr
+	os.Stderr = w
+	defer func() { os.Stderr = stderr }()
+	printed := make(chan string, 1)
+	go func() {
+		line, err := bufio.NewReader(r).ReadString('\n')
+		if err != nil {
+			line = err.Error()
+		}
+		printed <- line
+	}()
+	auth, err := ts.creds.signIn("publisher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(ts.creds.url, auth, nats.RootCAs(filepath.Join(ts.creds.dir, caFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if err := nc.Publish("payments.1", []byte("100 EUR")); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case line := <-printed:
+		if !strings.Contains(line, `Permissions Violation for Publish to "payments.1"`) {
+			t.Errorf("stderr got %q", line)
+		}
+	case <-ctx.Done():
+		t.Fatal("nothing on stderr")
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
 }

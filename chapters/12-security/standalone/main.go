@@ -1,5 +1,4 @@
-// Who may do what: a server that knows its user and refuses what the user may not do.
-// It starts a server of its own, configured in nats-server's file syntax: NATS_URL plays no part.
+// Who may do what, on a server of its own, in nats-server's config syntax (NATS_URL plays no part).
 package main
 
 import (
