@@ -64,8 +64,8 @@ accounts {
       {nkey: $READER_NKEY, permissions: {
         publish: [
           "$JS.API.CONSUMER.INFO.ORDERS.worker"     # js.Consumer
-          "$JS.API.CONSUMER.MSG.NEXT.ORDERS.worker" # Fetch, Messages, Consume
-          "$JS.ACK.ORDERS.worker.>"                 # Ack, Nak, Term, InProgress
+          "$JS.API.CONSUMER.MSG.NEXT.ORDERS.worker" # Fetch, Messages
+          "$JS.ACK.ORDERS.worker.>"                 # acks: each message's reply subject
         ]
         subscribe: "_INBOX.>"                     # where the messages and answers arrive
       }}

@@ -108,8 +108,8 @@ func TestOnlyTheServerKeyIsKept(t *testing.T) {
 	if !ca.IsCA || srv.CheckSignatureFrom(ca) != nil {
 		t.Error("ca.pem is not the CA that signed the server's certificate")
 	}
-	if len(srv.IPAddresses) != 1 || !srv.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) {
-		t.Errorf("the server's certificate names %v", srv.IPAddresses)
+	if len(srv.IPAddresses) != 1 || !srv.IPAddresses[0].Equal(net.IPv4(127, 0, 0, 1)) || len(srv.DNSNames) != 1 || srv.DNSNames[0] != "localhost" {
+		t.Errorf("the server's certificate names %v and %v, want 127.0.0.1 and localhost", srv.IPAddresses, srv.DNSNames)
 	}
 }
 

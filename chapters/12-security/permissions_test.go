@@ -122,12 +122,33 @@ func TestReaderMayFetchAndAck(t *testing.T) {
 	if got != `"1 book" from orders.1, acked` {
 		t.Errorf("got %s", got)
 	}
+	// Messages needs no more than Fetch: pull requests on MSG.NEXT.
+	if _, err := ts.as(t, "publisher").js.Publish(ctx, "orders.2", []byte("2 pens")); err != nil {
+		t.Fatal(err)
+	}
+	reader := ts.as(t, "reader")
+	readerCons, err := reader.js.Consumer(ctx, ordersStream, ordersConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := readerCons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer msgs.Stop()
+	msg, err := msgs.Next(jetstream.NextContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := msg.DoubleAck(ctx); err != nil {
+		t.Fatal(err)
+	}
 	cons, err := ts.as(t, "admin").js.Consumer(ctx, ordersStream, ordersConsumer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	info := cons.CachedInfo()
-	if info.AckFloor.Stream != 1 || info.NumAckPending != 0 || info.NumPending != 0 {
+	if info.AckFloor.Stream != 2 || info.NumAckPending != 0 || info.NumPending != 0 {
 		t.Errorf("consumer after the ack: ack floor %d, %d unacked, %d pending", info.AckFloor.Stream, info.NumAckPending, info.NumPending)
 	}
 }

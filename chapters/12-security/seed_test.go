@@ -17,7 +17,7 @@ import (
 )
 
 // The seed's server, nats-server -js, has no users: a client with no
-// credentials at all may delete another program's stream.
+// credentials at all may read another program's stream, and delete it.
 func TestAnOpenServerLetsAnyoneDeleteAStream(t *testing.T) {
 	t.Parallel()
 	s := jstest.Server(t)
@@ -26,7 +26,18 @@ func TestAnOpenServerLetsAnyoneDeleteAStream(t *testing.T) {
 	if _, err := owner.CreateStream(ctx, jetstream.StreamConfig{Name: ordersStream, Subjects: []string{ordersSubjects}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := owner.Publish(ctx, "orders.1", []byte("card 4111 1111 1111 1111")); err != nil {
+		t.Fatal(err)
+	}
 	_, stranger := jstest.Connect(t, s) // no user, no password
+	stream, err := stranger.Stream(ctx, ordersStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.GetMsg(ctx, 1)
+	if err != nil || string(msg.Data) != "card 4111 1111 1111 1111" {
+		t.Fatalf("a stranger could not read the stream: %v", err)
+	}
 	if err := stranger.DeleteStream(ctx, ordersStream); err != nil {
 		t.Fatalf("a stranger could not delete the stream: %v", err)
 	}
