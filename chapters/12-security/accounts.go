@@ -10,10 +10,10 @@ import (
 )
 
 // docs:start accounts-step
-// accountsStep shows accounts as walls: each has its own subjects, its own
-// streams and its own JetStream limits, and a user sees only its own
-// account's. OTHER has no stream ORDERS until it creates one, which is
-// another stream than APP's. NOJS has no JetStream at all.
+// accountsStep shows accounts as walls: each has its own subjects and its
+// own streams, and a user sees only its own account's. OTHER has no stream
+// ORDERS until it creates one, which is another stream than APP's. NOJS
+// has no JetStream at all.
 func accountsStep(ctx context.Context, creds credentials, admin *session, out io.Writer) error {
 	fmt.Fprintln(out, "Accounts:")
 	other, err := creds.connect("other", nil)
