@@ -73,8 +73,8 @@ func objects(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 // docs:end objects
 
 // docs:start tamper
-// tamper changes the digest in an object's metadata, which is a message on
-// $O.<bucket>.M.<base64 of the name>, and shows that Get notices.
+// tamper changes the digest in an object's metadata and shows that Get
+// notices.
 func tamper(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 	obs, err := js.ObjectStore(ctx, "files")
 	if err != nil {
@@ -83,36 +83,45 @@ func tamper(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
 	if _, err := obs.PutString(ctx, "notes.txt", "meeting at 10"); err != nil {
 		return fmt.Errorf("put notes.txt: %w", err)
 	}
-	stream, err := js.Stream(ctx, "OBJ_files")
-	if err != nil {
-		return fmt.Errorf("stream OBJ_files: %w", err)
-	}
-	metaSubject := "$O.files.M." + base64.URLEncoding.EncodeToString([]byte("notes.txt"))
-	msg, err := stream.GetLastMsgForSubject(ctx, metaSubject)
-	if err != nil {
-		return fmt.Errorf("read the metadata of notes.txt: %w", err)
-	}
-	var meta jetstream.ObjectInfo
-	if err := json.Unmarshal(msg.Data, &meta); err != nil {
-		return fmt.Errorf("decode the metadata of notes.txt: %w", err)
-	}
-	other := sha256.Sum256([]byte("meeting at 11"))
-	meta.Digest = "SHA-256=" + base64.URLEncoding.EncodeToString(other[:])
-	data, err := json.Marshal(meta)
-	if err != nil {
-		return fmt.Errorf("encode the metadata: %w", err)
-	}
-	forged := nats.NewMsg(metaSubject)
-	forged.Data = data
-	forged.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject) // replace, as Put does
-	if _, err := js.PublishMsg(ctx, forged); err != nil {
-		return fmt.Errorf("publish the forged metadata: %w", err)
+	if err := forgeDigest(ctx, js, "files", "notes.txt"); err != nil {
+		return err
 	}
 	_, err = obs.GetString(ctx, "notes.txt")
 	if !errors.Is(err, jetstream.ErrDigestMismatch) {
 		return fmt.Errorf("get notes.txt after tampering: %v, want ErrDigestMismatch", err)
 	}
 	fmt.Fprintf(out, "get notes.txt with a forged digest: %v\n", err)
+	return nil
+}
+
+// forgeDigest replaces the metadata of an object, a JSON message on
+// $O.<bucket>.M.<base64 of the name>, with one whose digest is wrong.
+func forgeDigest(ctx context.Context, js jetstream.JetStream, bucket, name string) error {
+	stream, err := js.Stream(ctx, "OBJ_"+bucket)
+	if err != nil {
+		return fmt.Errorf("stream OBJ_%s: %w", bucket, err)
+	}
+	subject := "$O." + bucket + ".M." + base64.URLEncoding.EncodeToString([]byte(name))
+	msg, err := stream.GetLastMsgForSubject(ctx, subject)
+	if err != nil {
+		return fmt.Errorf("read the metadata of %s: %w", name, err)
+	}
+	var meta jetstream.ObjectInfo
+	if err := json.Unmarshal(msg.Data, &meta); err != nil {
+		return fmt.Errorf("decode the metadata of %s: %w", name, err)
+	}
+	other := sha256.Sum256([]byte("something else"))
+	meta.Digest = "SHA-256=" + base64.URLEncoding.EncodeToString(other[:])
+	data, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("encode the metadata: %w", err)
+	}
+	forged := nats.NewMsg(subject)
+	forged.Data = data
+	forged.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject) // replace the old one, as Put does
+	if _, err := js.PublishMsg(ctx, forged); err != nil {
+		return fmt.Errorf("publish the forged metadata: %w", err)
+	}
 	return nil
 }
 

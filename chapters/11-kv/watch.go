@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/connect"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -97,18 +98,22 @@ func watch(ctx context.Context, nc *nats.Conn, kv jetstream.KeyValue, out io.Wri
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		case <-reconnected:
-			resumed, err := resume(ctx, kv, last)
-			if err != nil {
+			if err := stopWatcher(w); err != nil {
 				return err
 			}
-			if err := stopWatcher(w); err != nil {
+			resumed, err := resume(ctx, kv, last)
+			if err != nil {
 				return err
 			}
 			w = resumed
 		case entry, ok := <-w.Updates():
 			switch {
+			case !ok && ctx.Err() != nil:
+				return context.Cause(ctx) // the watcher's subscription ends with ctx
+			case !ok && nc.IsClosed():
+				return connect.ErrConnectionLost
 			case !ok:
-				return fmt.Errorf("the watch of %s ended: the bucket is gone (deleted, or a memory bucket after a restart)", kv.Bucket())
+				return fmt.Errorf("the watch of %s ended: %w", kv.Bucket(), errBucketGone)
 			case entry == nil:
 				if !upToDate { // a resumed watcher sends nil again
 					fmt.Fprintln(out, "(up to date: changes follow)")
@@ -127,23 +132,28 @@ func watch(ctx context.Context, nc *nats.Conn, kv jetstream.KeyValue, out io.Wri
 	}
 }
 
+// errBucketGone ends a watch whose bucket no longer exists.
+var errBucketGone = errors.New("the bucket is gone (deleted, or in memory and the server restarted)")
+
 // resume starts a watcher at the revision after last. ResumeFromRevision
 // sends every revision the bucket still holds from there, so what changed
 // while the server was away is printed too. Right after a restart the
 // server may not answer yet: resume tries again for a while.
 func resume(ctx context.Context, kv jetstream.KeyValue, last uint64) (jetstream.KeyWatcher, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
+	giveUp := time.After(30 * time.Second)
 	for {
+		// ctx, not a shorter one: the watcher lives as long as its context.
 		w, err := kv.WatchAll(ctx, jetstream.ResumeFromRevision(last+1))
 		if err == nil {
 			return w, nil
 		}
 		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, nats.ErrStreamNotFound) {
-			return nil, fmt.Errorf("resume the watch of %s: the bucket is gone after the reconnect (a memory bucket does not survive a restart)", kv.Bucket())
+			return nil, fmt.Errorf("resume the watch of %s after a reconnect: %w", kv.Bucket(), errBucketGone)
 		}
 		select {
 		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-giveUp:
 			return nil, fmt.Errorf("resume the watch of %s after a reconnect: %w", kv.Bucket(), err)
 		case <-time.After(250 * time.Millisecond):
 		}
@@ -164,11 +174,13 @@ func line(e jetstream.KeyValueEntry) string {
 	}
 }
 
-// stopWatcher stops w. A watcher whose connection is already closed has
+// stopWatcher stops w. A watcher whose connection is closed, or whose
+// consumer (or whole stream, in memory) went with a server restart, has
 // nothing left to stop.
 func stopWatcher(w jetstream.KeyWatcher) error {
 	err := w.Stop()
-	if err == nil || errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrBadSubscription) {
+	if err == nil || errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrBadSubscription) ||
+		errors.Is(err, nats.ErrConsumerNotFound) || errors.Is(err, nats.ErrStreamNotFound) {
 		return nil
 	}
 	return fmt.Errorf("stop watching: %w", err)
