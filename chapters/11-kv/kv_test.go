@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -159,6 +160,34 @@ func TestUpdateIsCompareAndSwap(t *testing.T) {
 	}
 	if err := kv.Delete(ctx, "visits", jetstream.LastRevision(read)); !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		t.Fatalf("delete with a stale revision: %v, want ErrKeyRevisionMismatch", err)
+	}
+}
+
+// Two writers that read the same value, then Put, both write value+1: two
+// increments, one counted. Update with the revision they read refuses the
+// second (twoWriters in the scenario).
+func TestReadThenPutLosesAnUpdate(t *testing.T) {
+	t.Parallel()
+	_, kv := newBucket(t, jetstream.KeyValueConfig{Bucket: "counters"})
+	ctx := jstest.Context(t)
+	put(t, kv, "visits", "10")
+	a, err := kv.Get(ctx, "visits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := kv.Get(ctx, "visits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, read := range []jetstream.KeyValueEntry{a, b} {
+		n, err := strconv.Atoi(string(read.Value()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(t, kv, "visits", strconv.Itoa(n+1))
+	}
+	if e, err := kv.Get(ctx, "visits"); err != nil || string(e.Value()) != "11" {
+		t.Fatalf("after two read-then-put increments of 10: %v, want 11, one lost", err)
 	}
 }
 

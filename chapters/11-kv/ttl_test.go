@@ -66,9 +66,9 @@ func bucketTTL(t *testing.T, markers time.Duration) {
 
 // A per-key TTL (KeyTTL on Create) needs LimitMarkerTTL on the bucket, and
 // at least one second. The key is gone after it, and watchers get a PURGE
-// marker. Update keeps the value but drops the TTL: the key then never
-// expires.
-func TestAPerKeyTTLNeedsMarkersAndUpdateDropsIt(t *testing.T) {
+// marker. Update and Put keep the value but drop the TTL: the key then
+// never expires.
+func TestAPerKeyTTLNeedsMarkersAndUpdateOrPutDropsIt(t *testing.T) {
 	t.Parallel()
 	js, plain := newBucket(t, jetstream.KeyValueConfig{Bucket: "plain"})
 	ctx := jstest.Context(t)
@@ -92,20 +92,21 @@ func TestAPerKeyTTLNeedsMarkersAndUpdateDropsIt(t *testing.T) {
 	}
 	defer w.Stop()
 	start := time.Now()
-	for _, key := range []string{"held", "renewed"} {
+	for _, key := range []string{"held", "renewed", "overwritten"} {
 		if _, err := kv.Create(ctx, key, []byte("worker-1"), jetstream.KeyTTL(time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rev, err := kv.Update(ctx, "renewed", []byte("worker-1 again"), 2)
+	updated, err := kv.Update(ctx, "renewed", []byte("worker-1 again"), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	overwritten := put(t, kv, "overwritten", "worker-1 again")
 	stream, err := js.Stream(ctx, "KV_locks")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for seq, want := range map[uint64]string{1: "1s", rev: ""} {
+	for seq, want := range map[uint64]string{1: "1s", updated: "", overwritten: ""} {
 		msg, err := stream.GetMsg(ctx, seq)
 		if err != nil {
 			t.Fatal(err)
@@ -115,7 +116,7 @@ func TestAPerKeyTTLNeedsMarkersAndUpdateDropsIt(t *testing.T) {
 		}
 	}
 
-	for range 3 { // the puts of held and renewed, and the update of renewed
+	for range 5 { // the three creates, the update and the put
 		next(t, w)
 	}
 	marker := next(t, w)
@@ -125,14 +126,16 @@ func TestAPerKeyTTLNeedsMarkersAndUpdateDropsIt(t *testing.T) {
 	if took := time.Since(start); took < time.Second {
 		t.Fatalf("held expired after %s, before its TTL", took)
 	}
-	// Had Update kept or renewed the TTL, renewed would expire within a
-	// second or two of its update. Waiting out that time is the test.
+	// Had Update or Put kept or renewed the TTL, renewed or overwritten
+	// would expire within a second or two. Waiting out that time is the test.
 	select {
 	case e := <-w.Updates():
 		t.Fatalf("%s %s: renewed expired, or something else changed", e.Key(), describe(e))
 	case <-time.After(2500*time.Millisecond - time.Since(start)):
 	}
-	if e, err := kv.Get(ctx, "renewed"); err != nil || string(e.Value()) != "worker-1 again" {
-		t.Fatalf("renewed after 2.5 s: %v, want it still there", err)
+	for _, key := range []string{"renewed", "overwritten"} {
+		if e, err := kv.Get(ctx, key); err != nil || string(e.Value()) != "worker-1 again" {
+			t.Fatalf("%s after 2.5 s: %v, want it still there", key, err)
+		}
 	}
 }

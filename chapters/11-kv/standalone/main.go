@@ -55,8 +55,7 @@ func main() {
 	}
 	fmt.Printf("get alice: %s (revision %d)\n", alice.Value(), alice.Revision())
 
-	// Update is compare-and-swap: it writes only if the key is still at the
-	// revision the writer read.
+	// Update is compare-and-swap: it writes only if alice is still at that revision.
 	if _, err := kv.Update(ctx, "alice", []byte("purple"), 1); !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		log.Fatalf("update alice from revision 1: %v (want a revision mismatch)", err)
 	}
