@@ -152,6 +152,11 @@ func TestUpdateIsCompareAndSwap(t *testing.T) {
 	if !errors.Is(err, jetstream.ErrKeyExists) {
 		t.Fatalf("stale update: %v; nats.go v1.55 also matches it with ErrKeyExists", err)
 	}
+	// NATS by Example recorded "nats: wrong last sequence: 2" with nats.go
+	// v1.31; v1.55 says more, with "nats:" twice.
+	if want := "nats: nats: API error: code=400 err_code=10071 description=wrong last sequence: 2: nats: key revision mismatch"; err.Error() != want {
+		t.Fatalf("stale update: %q, want %q", err, want)
+	}
 	if msgs := streamInfo(t, js, "KV_counters").State.Msgs; msgs != 1 {
 		t.Fatalf("%d messages, want 1: the refused update is not stored (history 1)", msgs)
 	}
