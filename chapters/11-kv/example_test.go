@@ -84,8 +84,7 @@ func Example_leases() {
 	// Output:
 	// worker-1 takes the lock job.42 for 1s: revision 1
 	// worker-2 tries: refused, the key exists
-	// watch: job.42 PUT@1 worker-1
-	// watch: job.42 PURGE@2
+	// watch: job.42 PURGE@2, written by the server
 	// worker-2 tries again: revision 3
 }
 
@@ -150,7 +149,7 @@ func Example_backingStreams() {
 		if _, err := freshBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "profiles", History: 3}); err != nil {
 			return err
 		}
-		if _, err := freshBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "locks", LimitMarkerTTL: time.Second}); err != nil {
+		if _, err := freshBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "locks", LimitMarkerTTL: time.Minute}); err != nil {
 			return err
 		}
 		return newFiles(ctx, js, nil)
@@ -159,7 +158,7 @@ func Example_backingStreams() {
 	// KV_profiles: Subjects [$KV.profiles.>], Storage File, MaxMsgsPerSubject 3, MaxAge 0s, Discard DiscardNew,
 	//   AllowRollup true, DenyDelete true, AllowDirect true, Duplicates 2m0s, AllowMsgTTL false, SubjectDeleteMarkerTTL 0s
 	// KV_locks: Subjects [$KV.locks.>], Storage File, MaxMsgsPerSubject 1, MaxAge 0s, Discard DiscardNew,
-	//   AllowRollup true, DenyDelete true, AllowDirect true, Duplicates 2m0s, AllowMsgTTL true, SubjectDeleteMarkerTTL 1s
+	//   AllowRollup true, DenyDelete true, AllowDirect true, Duplicates 2m0s, AllowMsgTTL true, SubjectDeleteMarkerTTL 1m0s
 	// OBJ_files: Subjects [$O.files.C.> $O.files.M.>], Storage File, MaxMsgsPerSubject -1, MaxAge 0s, Discard DiscardNew,
 	//   AllowRollup true, DenyDelete false, AllowDirect true, Duplicates 2m0s, AllowMsgTTL false, SubjectDeleteMarkerTTL 0s
 }

@@ -16,7 +16,9 @@ import (
 // marker that a watcher sees. Per-key TTLs need LimitMarkerTTL on the
 // bucket, and count in whole seconds.
 func leases(ctx context.Context, js jetstream.JetStream, out io.Writer) (err error) {
-	kv, err := freshBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "locks", LimitMarkerTTL: time.Second})
+	// LimitMarkerTTL: how long the server keeps the marker it writes when a
+	// key expires, and what turns per-key TTLs on.
+	kv, err := freshBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "locks", LimitMarkerTTL: time.Minute})
 	if err != nil {
 		return err
 	}
@@ -48,9 +50,9 @@ func leases(ctx context.Context, js jetstream.JetStream, out io.Writer) (err err
 			}
 			entry = e
 		}
-		fmt.Fprintf(out, "watch: %s %s\n", entry.Key(), describe(entry))
-		if entry.Operation() == jetstream.KeyValuePurge {
-			break // the server's marker: the TTL is up
+		if entry.Operation() == jetstream.KeyValuePurge { // the server's marker: the TTL is up
+			fmt.Fprintf(out, "watch: %s %s, written by the server\n", entry.Key(), describe(entry))
+			break
 		}
 	}
 	rev, err = kv.Create(ctx, "job.42", []byte("worker-2"), jetstream.KeyTTL(time.Second))
