@@ -192,7 +192,7 @@ func TestAFullObjectStoreRefusesAndCleansUp(t *testing.T) {
 }
 
 // PutFile names the object by the path as given; the object put role
-// names it by the file's base name, as natscli does not.
+// names it by the file's base name.
 func TestTheObjectPutRoleNamesTheObjectByTheBaseName(t *testing.T) {
 	t.Parallel()
 	_, js := jstest.Connect(t, jstest.Server(t))
