@@ -33,6 +33,8 @@ var promises = map[string][]string{
 		"TestC27_EverySubscriberGetsEveryMessage", "TestC41_ManyWorkersOneConsumer"},
 	"ack, nak and term": {
 		"TestC31_EachMessageIsAckedOnce", "TestC35_AFailingReplierDoesNotLoopForever", "TestC35_APoisonMessageIsDeliveredMaxDeliverTimesThenNoMore", "TestOneFinalAnswerPerDelivery"},
+	"data storage (데이터 저장 기능): key-value and object stores, and event sourcing's state (C10)": {
+		"TestABucketIsAStream", "TestUpdateIsCompareAndSwap", "TestAnObjectIsChunksAndOneMetadataMessage", "TestC10_AProjectionFoldsEachEventOnce"},
 }
 
 // C46: every promise of the seed is now demonstrated by a named test, and

@@ -48,6 +48,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 		{[]string{"06-queue-groups", "worker", "-name", "worker-1", "-server", s.URL()}, "Press Ctrl+C to exit.", "[worker-1] Stopped after finishing 0 tasks."},
 		{[]string{"07-replay", "read", "-server", s.URL()}, "Press Ctrl+C to exit.", "Reader stopped."},
 		{[]string{"09-durability", "publish", "-count", "0", "-interval", "50ms", "-server", s.URL()}, "Press Ctrl+C to stop.", "Publisher stopped after"},
+		{[]string{"11-kv", "watch", "-server", s.URL()}, "Press Ctrl+C to exit.", "Watch stopped."},
 	} {
 		t.Run(strings.Join(tc.args[:2], " "), func(t *testing.T) {
 			var stdout, stderr lockedBuffer

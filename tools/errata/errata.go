@@ -13,9 +13,11 @@
 // **pending** or a comma-separated list of `TestName` or `ExampleName`
 // functions from chapters/**/*_test.go; a name that several chapters use
 // (such as Example) is written `04-pubsub.Example`. A row with tests links
-// its Chapter cell to exactly one chapter page, docs/NN-name.md, which must
-// name each of the row's tests. While that page is not written yet, the cell
-// starts with "coming" instead (as pending rows do).
+// its Chapter cell to one chapter page, docs/NN-name.md, which must name each
+// of the row's tests. A claim that two chapters answer may link both pages,
+// separated by ", ": then each test must be named on one of them, and each
+// page must name at least one of the tests. While the page is not written
+// yet, the cell starts with "coming" instead (as pending rows do).
 package errata
 
 import (
@@ -119,9 +121,27 @@ func parseRow(line string) (Row, error) {
 	return row, nil
 }
 
-// ChapterLink matches the Chapter cell of a row with tests: one link to a
-// chapter page, with an optional #anchor.
+// ChapterLink matches one link of the Chapter cell of a row with tests: a
+// link to a chapter page, with an optional #anchor.
 var ChapterLink = regexp.MustCompile(`^\[[^\]]+\]\(([0-9]{2}-[a-z0-9-]+\.md)(#[a-z0-9-]+)?\)$`)
+
+// chapterPages returns the pages that the Chapter cell links, in order, or
+// nil if the cell is not one or more links separated by ", ".
+func chapterPages(cell string) []string {
+	var pages []string
+	for rest := cell; ; {
+		link, more, found := strings.Cut(rest, ", [")
+		m := ChapterLink.FindStringSubmatch(link)
+		if m == nil || slices.Contains(pages, m[1]) {
+			return nil
+		}
+		pages = append(pages, m[1])
+		if !found {
+			return pages
+		}
+		rest = "[" + more
+	}
+}
 
 // TestFuncs maps each top-level Test or Example function in root/**/*_test.go
 // to the directories (relative to root, with slashes) that define it.
@@ -226,22 +246,44 @@ func Check(rows []Row, funcs map[string][]string, docsDir string, allowPending b
 			}
 			continue
 		}
-		m := ChapterLink.FindStringSubmatch(row.Chapter)
-		if m == nil {
-			problems = append(problems, fmt.Sprintf("line %d: %s: the Chapter cell must be one link like [03 · Create a stream](03-stream.md#anchor), or start with %q, not %q", row.Line, row.ID, Coming, row.Chapter))
+		linked := chapterPages(row.Chapter)
+		if linked == nil {
+			problems = append(problems, fmt.Sprintf("line %d: %s: the Chapter cell must be one link like [03 · Create a stream](03-stream.md#anchor), or several separated by \", \", or start with %q, not %q", row.Line, row.ID, Coming, row.Chapter))
 			continue
 		}
-		page, err := os.ReadFile(filepath.Join(docsDir, m[1]))
-		if os.IsNotExist(err) {
-			problems = append(problems, fmt.Sprintf("line %d: %s links to %s, which does not exist", row.Line, row.ID, m[1]))
-			continue
+		pages := make(map[string]string) // linked page -> its text
+		for _, name := range linked {
+			page, err := os.ReadFile(filepath.Join(docsDir, name))
+			if os.IsNotExist(err) {
+				problems = append(problems, fmt.Sprintf("line %d: %s links to %s, which does not exist", row.Line, row.ID, name))
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read chapter page: %w", err)
+			}
+			pages[name] = string(page)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read chapter page: %w", err)
+		if len(pages) < len(linked) {
+			continue
 		}
 		for _, name := range names {
-			if !strings.Contains(string(page), "`"+name+"`") {
-				problems = append(problems, fmt.Sprintf("line %d: %s names %s, but %s does not mention it: link the page that explains the claim", row.Line, row.ID, name, m[1]))
+			named := false
+			for _, page := range pages {
+				named = named || strings.Contains(page, "`"+name+"`")
+			}
+			switch {
+			case named:
+			case len(linked) == 1:
+				problems = append(problems, fmt.Sprintf("line %d: %s names %s, but %s does not mention it: link the page that explains the claim", row.Line, row.ID, name, linked[0]))
+			default:
+				problems = append(problems, fmt.Sprintf("line %d: %s names %s, but none of %s mentions it: link the page that explains the claim", row.Line, row.ID, name, strings.Join(linked, ", ")))
+			}
+		}
+		if len(linked) > 1 { // with one page, the tests' own problems say it
+			for _, page := range linked {
+				if !slices.ContainsFunc(names, func(name string) bool { return strings.Contains(pages[page], "`"+name+"`") }) {
+					problems = append(problems, fmt.Sprintf("line %d: %s links to %s, which names none of its tests", row.Line, row.ID, page))
+				}
 			}
 		}
 	}

@@ -129,3 +129,52 @@ func TestParseRejectsMalformedRows(t *testing.T) {
 		t.Error("Parse accepted a page without the errata header")
 	}
 }
+
+// A claim that two chapters answer links both pages: each test must be
+// named on one of them, and each page must name one of the tests.
+func TestARowMayLinkTwoChapterPages(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"07-replay.md": "`TestC10_Old`",
+		"11-kv.md":     "`TestC10_New`",
+		"08-other.md":  "nothing",
+	} {
+		if err := os.WriteFile(dir+"/"+name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	funcs := map[string][]string{"TestC10_Old": {"07-replay"}, "TestC10_New": {"11-kv"}, "TestC10_Nowhere": {"11-kv"}}
+	seven, eleven, eight := "[07](07-replay.md#the-seeds-claims-in-this-chapter)", "[11](11-kv.md#the-seeds-claims-in-this-chapter)", "[08](08-other.md)"
+	check := func(tests, chapter string) string {
+		t.Helper()
+		rows, err := Parse(Header + "\n" + Separator + "\n| C10 | c | — | v | " + tests + " | " + chapter + " |\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, err := Check(rows, funcs, dir, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var own []string
+		for _, p := range problems {
+			if !strings.HasSuffix(p, "has no row") {
+				own = append(own, p)
+			}
+		}
+		return strings.Join(own, "\n")
+	}
+	if got := check("`TestC10_Old`, `TestC10_New`", seven+", "+eleven); got != "" {
+		t.Errorf("two pages, each naming its test: %s", got)
+	}
+	for _, c := range []struct{ tests, chapter, want string }{
+		{"`TestC10_Old`, `TestC10_New`", seven, "C10 names TestC10_New, but 07-replay.md does not mention it"},
+		{"`TestC10_Old`, `TestC10_Nowhere`", seven + ", " + eleven, "C10 names TestC10_Nowhere, but none of 07-replay.md, 11-kv.md mentions it"},
+		{"`TestC10_Old`, `TestC10_New`", seven + ", " + eleven + ", " + eight, "C10 links to 08-other.md, which names none of its tests"},
+		{"`TestC10_Old`", seven + ", " + seven, "C10: the Chapter cell must be one link"},
+		{"`TestC10_Old`", seven + "; " + eleven, "C10: the Chapter cell must be one link"},
+	} {
+		if got := check(c.tests, c.chapter); !strings.Contains(got, c.want) {
+			t.Errorf("tests %s, chapter %s: want a problem containing %q, got:\n%s", c.tests, c.chapter, c.want, got)
+		}
+	}
+}
