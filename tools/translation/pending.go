@@ -10,5 +10,4 @@ var NotYetTranslated = map[string]bool{
 	"11-kv.md":           true,
 	"12-security.md":     true,
 	"object-store.md":    true,
-	"tls.md":             true,
 }
