@@ -9,5 +9,4 @@ var NotYetTranslated = map[string]bool{
 	"06-queue-groups.md": true,
 	"11-kv.md":           true,
 	"12-security.md":     true,
-	"object-store.md":    true,
 }
