@@ -8,5 +8,4 @@ package main
 var NotYetTranslated = map[string]bool{
 	"06-queue-groups.md": true,
 	"11-kv.md":           true,
-	"12-security.md":     true,
 }
