@@ -727,13 +727,19 @@ func TestC43_SeedWorkersReplayOldMessages(t *testing.T) {
 	if _, err := js.Publish(ctx, tasksSubject, []byte("Message 1")); err != nil {
 		t.Fatal(err)
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.NumPending != 1 {
-		t.Fatalf("the chapter's workers have %d tasks waiting, want just the 1 task", info.NumPending)
-	}
+	// The consumer counts a new message after the PubAck, on the server's
+	// own time: wait for the count. Were the old messages counted too, it
+	// would never be 1, and the wait would fail.
+	jstest.Eventually(t, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending != 1 {
+			return fmt.Errorf("the chapter's workers have %d tasks waiting, want just the 1 task", info.NumPending)
+		}
+		return nil
+	})
 	test, err := stream.CreateConsumer(ctx, jetstream.ConsumerConfig{FilterSubject: "my.subject.test"})
 	if err != nil {
 		t.Fatal(err)
