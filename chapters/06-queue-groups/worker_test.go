@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
@@ -100,14 +101,13 @@ func TestIdleWorkersTakeTurns(t *testing.T) {
 
 // PullMaxMessages(1) is what spreads the tasks. By default Consume asks for
 // many messages at once (jetstream.DefaultMaxMessages, 500 in nats.go
-// v1.55): a worker that starts while six tasks are stored takes all six
-// into its buffer, and a second worker gets none even while the first is
-// stuck on its first task.
+// v1.55, as its pull request shows): a worker that starts while six tasks
+// are stored takes all six into its buffer, and a second worker gets none
+// even while the first is stuck on its first task. With PullMaxMessages(1),
+// Consume asks for the next task only once the handler has returned: had
+// the stuck worker asked for a second, worker-2 would not find its five.
 func TestOneTaskInHandLeavesTheRestForOthers(t *testing.T) {
-	if jetstream.DefaultMaxMessages != 500 {
-		t.Fatalf("Consume's default batch is %d messages; the page says 500", jetstream.DefaultMaxMessages)
-	}
-	_, js, stream := newExampleStream(t)
+	nc, js, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
 	if err := publish(ctx, js, io.Discard, tasksSubject, 6, 0); err != nil {
 		t.Fatal(err)
@@ -132,12 +132,28 @@ func TestOneTaskInHandLeavesTheRestForOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pull requests Consume sends are plain NATS messages: listen in.
+	pulls, err := nc.SubscribeSync("$JS.API.CONSUMER.MSG.NEXT." + examplestream.Name + ".greedy")
+	if err != nil {
+		t.Fatal(err)
+	}
 	release := make(chan struct{})
 	cc, err := greedy.Consume(func(msg jetstream.Msg) { <-release })
 	if err != nil {
 		t.Fatal(err)
 	}
 	handedOut(greedy, 6, 0)
+	pull, err := pulls.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var request struct{ Batch int }
+	if err := json.Unmarshal(pull.Data, &request); err != nil {
+		t.Fatal(err)
+	}
+	if request.Batch != 500 || jetstream.DefaultMaxMessages != 500 {
+		t.Fatalf("Consume asked for %d messages (DefaultMaxMessages %d); the page says 500", request.Batch, jetstream.DefaultMaxMessages)
+	}
 	cc.Stop()
 	close(release)
 	<-cc.Closed()
