@@ -292,3 +292,51 @@ func TestCoreQueueGroupPicksAMemberAtRandomBusyOrNot(t *testing.T) {
 	}
 	t.Fatalf("the members took strict turns over %d messages (%v): want a random pick", n, owner)
 }
+
+// A core queue group stores nothing and takes no acks: a message that went
+// to a member whose connection then closes is gone. Message 1 goes to
+// member 1, the only one there, which dies before handling it; member 2,
+// which joined meanwhile, gets Message 2 as its first message, never
+// Message 1.
+func TestCoreQueueGroupLosesADeadMembersMessage(t *testing.T) {
+	s := jstest.Server(t)
+	nc1, _ := jstest.Connect(t, s)
+	nc2, _ := jstest.Connect(t, s)
+	const subject = "tasks.core"
+	took := make(chan struct{})
+	if _, err := nc1.QueueSubscribe(subject, queueGroup, func(*nats.Msg) { close(took) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc1.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc2.Publish(subject, []byte("Message 1")); err != nil {
+		t.Fatal(err)
+	}
+	<-took
+	second, err := nc2.QueueSubscribeSync(subject, queueGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	nc1.Close() // member 1 dies with Message 1 unhandled, as far as anyone knows
+	// Once the server has dropped member 1, member 2 is the group's only one.
+	jstest.Eventually(t, func() error {
+		if n := s.NumClients(); n != 1 {
+			return fmt.Errorf("%d client connections, want member 2's alone", n)
+		}
+		return nil
+	})
+	if err := nc2.Publish(subject, []byte("Message 2")); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := second.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(msg.Data) != "Message 2" {
+		t.Fatalf("member 2's first message is %q, want Message 2: Message 1 went with member 1", msg.Data)
+	}
+}
