@@ -30,7 +30,6 @@ var notYetInChapterForm = map[string]bool{
 	"02-client":        true,
 	"03-stream":        true,
 	"05-request-reply": true,
-	"06-queue-groups":  true,
 	"07-replay":        true,
 	"08-retention":     true,
 	"09-durability":    true,
