@@ -51,6 +51,13 @@ func (t task) String() string {
 	return fmt.Sprintf("[%s] Received a message on '%s': %s (seq %d%s)", t.worker, t.subject, t.data, t.seq, redelivered)
 }
 
+// pullHeartbeat bounds a stall of nats.go v1.55's Consume: now and then it
+// skips asking for the next task, when a handler returns before Consume has
+// marked its last request as sent (common under the race detector). It asks
+// again once the server's heartbeats have been missing for twice this: 30 s
+// with Consume's default, 4 s here.
+const pullHeartbeat = 2 * time.Second
+
 // A worker takes tasks from the shared consumer, one at a time.
 type worker struct {
 	name  string
@@ -78,6 +85,7 @@ func (w worker) run(ctx context.Context, cons jetstream.Consumer) (finished int,
 		// the iterator, would do the same; Consume's handler runs on a
 		// goroutine of its own, which leaves run free to watch ctx.)
 		jetstream.PullMaxMessages(1),
+		jetstream.PullHeartbeat(pullHeartbeat),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			switch {
 			case connect.Closed(err):

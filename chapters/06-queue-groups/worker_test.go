@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -291,5 +292,70 @@ func TestADeletedConsumerStopsTheWorker(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the worker is still waiting on a deleted consumer")
+	}
+}
+
+// With PullMaxMessages(1), nats.go v1.55's Consume now and then loses its
+// request for the next message when the handler returns very fast: it
+// skips the request while its last one is still marked in flight, and asks
+// again only when heartbeats go missing, after twice PullHeartbeat (30 s by
+// default). The race detector's slower goroutines make it common. This
+// measures the longest wait between two of 300 tasks, for Consume's default
+// heartbeat and for the worker's pullHeartbeat. Slow (up to a minute): it
+// runs only with QUEUE_STALL_TEST=1, best with -race.
+func TestAFastHandlerCanWaitTwoHeartbeats(t *testing.T) {
+	if os.Getenv("QUEUE_STALL_TEST") == "" {
+		t.Skip("set QUEUE_STALL_TEST=1 to measure (best with -race)")
+	}
+	_, js := jstest.Connect(t, jstest.Server(t))
+	ctx := context.Background() // the waits here may be longer than jstest's deadline
+	// Not example_stream: its nine seconds would remove the tasks a stall leaves waiting.
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "STALLS", Subjects: []string{tasksSubject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	if err := publish(ctx, js, io.Discard, tasksSubject, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, heartbeat := range []time.Duration{0, pullHeartbeat} {
+		name := fmt.Sprintf("hb%s", heartbeat)
+		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: name, FilterSubject: tasksSubject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)}
+		if heartbeat > 0 {
+			opts = append(opts, jetstream.PullHeartbeat(heartbeat))
+		}
+		arrived := make(chan time.Time, n)
+		cc, err := cons.Consume(func(msg jetstream.Msg) {
+			if err := msg.Ack(); err != nil {
+				t.Error(err)
+			}
+			arrived <- time.Now()
+		}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, longest := time.Now(), time.Duration(0)
+		for range n {
+			select {
+			case at := <-arrived:
+				longest, last = max(longest, at.Sub(last)), at
+			case <-time.After(time.Minute):
+				info, err := cons.Info(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Fatalf("%s: no task for a minute; consumer: %d pull requests waiting, %d unacked, %d not delivered",
+					name, info.NumWaiting, info.NumAckPending, info.NumPending)
+			}
+		}
+		cc.Stop()
+		t.Logf("heartbeat %s (0: Consume's default): the longest wait between two tasks was %s", heartbeat, longest.Round(time.Millisecond))
+		if heartbeat > 0 && longest > 2*heartbeat+time.Second {
+			t.Errorf("with PullHeartbeat(%s), a task waited %s; want at most two heartbeats", heartbeat, longest)
+		}
 	}
 }
