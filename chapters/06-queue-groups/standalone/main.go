@@ -5,7 +5,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -31,13 +30,12 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	// A fresh stream for tasks.>, so that every run prints the same.
-	if err := js.DeleteStream(ctx, "TASKS"); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		log.Fatalf("delete stream TASKS: %v", err)
-	}
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}})
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "TASKS", Subjects: []string{"tasks.>"}})
 	if err != nil {
 		log.Fatalf("create stream TASKS: %v (is JetStream enabled? nats-server -js)", err)
+	}
+	if err := stream.Purge(ctx); err != nil { // start empty, so that every run prints the same
+		log.Fatalf("purge stream TASKS: %v", err)
 	}
 	for i := 1; i <= 6; i++ {
 		if _, err := js.Publish(ctx, fmt.Sprintf("tasks.%d", i), nil); err != nil {
