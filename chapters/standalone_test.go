@@ -23,12 +23,6 @@ import (
 // chapters/NN-name/standalone/main.go, that a reader pastes into a module of
 // their own. These tests hold each one to that promise.
 
-// notYetInChapterForm lists the chapters whose page does not open with a
-// standalone program yet. It only shrinks.
-var notYetInChapterForm = map[string]bool{
-	"06-queue-groups": true,
-}
-
 // The only modules a standalone program may import, besides the standard
 // library: the two a reader's go.mod requires.
 var readerModules = map[string]string{
@@ -60,9 +54,7 @@ func standalones(t *testing.T) []standalone {
 	for _, chapter := range chapters {
 		source := filepath.Join(chapter, "standalone", "main.go")
 		if _, err := os.Stat(source); err != nil {
-			if !notYetInChapterForm[chapter] {
-				t.Errorf("%s has no standalone program: write %s", chapter, source)
-			}
+			t.Errorf("%s has no standalone program: write %s", chapter, source)
 			continue
 		}
 		found = append(found, standalone{chapter, source})

@@ -53,14 +53,20 @@ func TestAHeldTaskExpiresWithTheStream(t *testing.T) {
 		return nil
 	})
 	t.Logf("the held task expired %s after it was taken", time.Since(took).Round(time.Millisecond))
-	info, err := cons.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 || info.AckFloor.Stream != 1 {
-		t.Fatalf("consumer after the expiry: %d held, %d pending, %d redelivered, ack floor %d; want 0, 0, 0 and 1 (counted as done)",
-			info.NumAckPending, info.NumPending, info.NumRedelivered, info.AckFloor.Stream)
-	}
+	// The server settles the consumer's side of the removal on a goroutine
+	// of its own (decStreamPending), after the stream's count has dropped:
+	// wait for it. Still within the 20 s, before any AckWait could pass.
+	jstest.Eventually(t, func() error {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 || info.AckFloor.Stream != 1 {
+			return fmt.Errorf("consumer after the expiry: %d held, %d pending, %d redelivered, ack floor %d; want 0, 0, 0 and 1 (counted as done)",
+				info.NumAckPending, info.NumPending, info.NumRedelivered, info.AckFloor.Stream)
+		}
+		return nil
+	})
 
 	// worker-2 starts with -ack-wait 200ms, which sets it for the consumer,
 	// and waits a whole second: the task does not come back.
@@ -119,13 +125,17 @@ func TestMaxAckPendingIsSharedByAllWorkers(t *testing.T) {
 		if err := batch.Error(); err != nil {
 			t.Fatal(err)
 		}
-		info, err := one.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.NumAckPending != 1 || info.NumPending != 1 {
-			t.Fatalf("%d held, %d stored and waiting; want 1 and 1", info.NumAckPending, info.NumPending)
-		}
+		// NumPending counts a new message on the server's own time: wait for it.
+		jstest.Eventually(t, func() error {
+			info, err := one.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if info.NumAckPending != 1 || info.NumPending != 1 {
+				return fmt.Errorf("%d held, %d stored and waiting; want 1 and 1", info.NumAckPending, info.NumPending)
+			}
+			return nil
+		})
 		// Once worker-1 acks, worker-2 gets task 2.
 		if err := held.DoubleAck(ctx); err != nil {
 			t.Fatal(err)
@@ -178,31 +188,52 @@ func TestMaxAckPendingIsSharedByAllWorkers(t *testing.T) {
 	})
 }
 
-// A core NATS queue group picks a member at random for each message,
-// whether or not that member is still busy with the last one. Two members
-// whose handlers are stuck on their first message: of 40 messages, each
-// still gets more queued behind the one in hand. (All 40 going to one
-// member by chance has odds of 2 in 2^40.)
-func TestCoreQueueGroupPicksBusyMembersToo(t *testing.T) {
+// A core NATS queue group picks a member at random for each message
+// (nats-server's weightedQSubIndex: uniformly among the members on one
+// server), whether or not that member is still busy with the last one.
+// Two members whose handlers are stuck on their first message: of 40
+// messages, each still gets more queued behind the one in hand. Then, let
+// go, they show who got which: a server that took turns would alternate
+// strictly, and a random pick gives the same member two messages in a row
+// somewhere (all but 2 of the 2^40 ways to split them).
+func TestCoreQueueGroupPicksAMemberAtRandomBusyOrNot(t *testing.T) {
 	nc, _ := jstest.Connect(t, jstest.Server(t))
 	const subject, n = "tasks.core", 40
 	release := make(chan struct{})
 	var mu sync.Mutex
 	inHand := 0
+	owner := map[int]int{} // message number -> the member that got it
+	var started [2]bool    // the member has its first message in hand
 	var subs []*nats.Subscription
-	for range 2 {
-		sub, err := nc.QueueSubscribe(subject, queueGroup, func(*nats.Msg) {
+	for member := range 2 {
+		sub, err := nc.QueueSubscribe(subject, queueGroup, func(msg *nats.Msg) {
+			var k int
+			if _, err := fmt.Sscanf(string(msg.Data), "Message %d", &k); err != nil {
+				t.Error(err)
+			}
 			mu.Lock()
-			inHand++
+			owner[k] = member
+			first := !started[member]
+			if first {
+				started[member] = true
+				inHand++
+			}
 			mu.Unlock()
-			<-release // busy until the test ends
+			if first {
+				<-release // busy with its first message until the test says
+			}
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		subs = append(subs, sub)
 	}
-	t.Cleanup(func() { close(release) })
+	released := false
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+	})
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -240,5 +271,72 @@ func TestCoreQueueGroupPicksBusyMembersToo(t *testing.T) {
 		if pending < 2 {
 			t.Fatalf("member %d, busy with its first message, got no more: want the server to pick it anyway", i+1)
 		}
+	}
+
+	close(release)
+	released = true
+	jstest.Eventually(t, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(owner) != n {
+			return fmt.Errorf("%d of %d messages handled", len(owner), n)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for k := 1; k < n; k++ {
+		if owner[k] == owner[k+1] {
+			return // two in a row to one member: not taking turns
+		}
+	}
+	t.Fatalf("the members took strict turns over %d messages (%v): want a random pick", n, owner)
+}
+
+// A core queue group stores nothing and takes no acks: a message that went
+// to a member whose connection then closes is gone. Message 1 goes to
+// member 1, the only one there, which dies before handling it; member 2,
+// which joined meanwhile, gets Message 2 as its first message, never
+// Message 1.
+func TestCoreQueueGroupLosesADeadMembersMessage(t *testing.T) {
+	s := jstest.Server(t)
+	nc1, _ := jstest.Connect(t, s)
+	nc2, _ := jstest.Connect(t, s)
+	const subject = "tasks.core"
+	took := make(chan struct{})
+	if _, err := nc1.QueueSubscribe(subject, queueGroup, func(*nats.Msg) { close(took) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc1.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc2.Publish(subject, []byte("Message 1")); err != nil {
+		t.Fatal(err)
+	}
+	<-took
+	second, err := nc2.QueueSubscribeSync(subject, queueGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc2.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	nc1.Close() // member 1 dies with Message 1 unhandled, as far as anyone knows
+	// Once the server has dropped member 1, member 2 is the group's only one.
+	jstest.Eventually(t, func() error {
+		if n := s.NumClients(); n != 1 {
+			return fmt.Errorf("%d client connections, want member 2's alone", n)
+		}
+		return nil
+	})
+	if err := nc2.Publish(subject, []byte("Message 2")); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := second.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(msg.Data) != "Message 2" {
+		t.Fatalf("member 2's first message is %q, want Message 2: Message 1 went with member 1", msg.Data)
 	}
 }

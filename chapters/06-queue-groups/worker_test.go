@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -100,14 +102,13 @@ func TestIdleWorkersTakeTurns(t *testing.T) {
 
 // PullMaxMessages(1) is what spreads the tasks. By default Consume asks for
 // many messages at once (jetstream.DefaultMaxMessages, 500 in nats.go
-// v1.55): a worker that starts while six tasks are stored takes all six
-// into its buffer, and a second worker gets none even while the first is
-// stuck on its first task.
+// v1.55, as its pull request shows): a worker that starts while six tasks
+// are stored takes all six into its buffer, and a second worker gets none
+// even while the first is stuck on its first task. With PullMaxMessages(1),
+// Consume asks for the next task only once the handler has returned: had
+// the stuck worker asked for a second, worker-2 would not find its five.
 func TestOneTaskInHandLeavesTheRestForOthers(t *testing.T) {
-	if jetstream.DefaultMaxMessages != 500 {
-		t.Fatalf("Consume's default batch is %d messages; the page says 500", jetstream.DefaultMaxMessages)
-	}
-	_, js, stream := newExampleStream(t)
+	nc, js, stream := newExampleStream(t)
 	ctx := jstest.Context(t)
 	if err := publish(ctx, js, io.Discard, tasksSubject, 6, 0); err != nil {
 		t.Fatal(err)
@@ -132,12 +133,28 @@ func TestOneTaskInHandLeavesTheRestForOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pull requests Consume sends are plain NATS messages: listen in.
+	pulls, err := nc.SubscribeSync("$JS.API.CONSUMER.MSG.NEXT." + examplestream.Name + ".greedy")
+	if err != nil {
+		t.Fatal(err)
+	}
 	release := make(chan struct{})
 	cc, err := greedy.Consume(func(msg jetstream.Msg) { <-release })
 	if err != nil {
 		t.Fatal(err)
 	}
 	handedOut(greedy, 6, 0)
+	pull, err := pulls.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var request struct{ Batch int }
+	if err := json.Unmarshal(pull.Data, &request); err != nil {
+		t.Fatal(err)
+	}
+	if request.Batch != 500 || jetstream.DefaultMaxMessages != 500 {
+		t.Fatalf("Consume asked for %d messages (DefaultMaxMessages %d); the page says 500", request.Batch, jetstream.DefaultMaxMessages)
+	}
 	cc.Stop()
 	close(release)
 	<-cc.Closed()
@@ -275,5 +292,70 @@ func TestADeletedConsumerStopsTheWorker(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the worker is still waiting on a deleted consumer")
+	}
+}
+
+// With PullMaxMessages(1), nats.go v1.55's Consume now and then loses its
+// request for the next message when the handler returns very fast: it
+// skips the request while its last one is still marked in flight, and asks
+// again only when heartbeats go missing, after twice PullHeartbeat (30 s by
+// default). The race detector's slower goroutines make it common. This
+// measures the longest wait between two of 300 tasks, for Consume's default
+// heartbeat and for the worker's pullHeartbeat. Slow (up to a minute): it
+// runs only with QUEUE_STALL_TEST=1, best with -race.
+func TestAFastHandlerCanWaitTwoHeartbeats(t *testing.T) {
+	if os.Getenv("QUEUE_STALL_TEST") == "" {
+		t.Skip("set QUEUE_STALL_TEST=1 to measure (best with -race)")
+	}
+	_, js := jstest.Connect(t, jstest.Server(t))
+	ctx := context.Background() // the waits here may be longer than jstest's deadline
+	// Not example_stream: its nine seconds would remove the tasks a stall leaves waiting.
+	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "STALLS", Subjects: []string{tasksSubject}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	if err := publish(ctx, js, io.Discard, tasksSubject, n, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, heartbeat := range []time.Duration{0, pullHeartbeat} {
+		name := fmt.Sprintf("hb%s", heartbeat)
+		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: name, FilterSubject: tasksSubject})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)}
+		if heartbeat > 0 {
+			opts = append(opts, jetstream.PullHeartbeat(heartbeat))
+		}
+		arrived := make(chan time.Time, n)
+		cc, err := cons.Consume(func(msg jetstream.Msg) {
+			if err := msg.Ack(); err != nil {
+				t.Error(err)
+			}
+			arrived <- time.Now()
+		}, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, longest := time.Now(), time.Duration(0)
+		for range n {
+			select {
+			case at := <-arrived:
+				longest, last = max(longest, at.Sub(last)), at
+			case <-time.After(time.Minute):
+				info, err := cons.Info(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Fatalf("%s: no task for a minute; consumer: %d pull requests waiting, %d unacked, %d not delivered",
+					name, info.NumWaiting, info.NumAckPending, info.NumPending)
+			}
+		}
+		cc.Stop()
+		t.Logf("heartbeat %s (0: Consume's default): the longest wait between two tasks was %s", heartbeat, longest.Round(time.Millisecond))
+		if heartbeat > 0 && longest > 2*heartbeat+time.Second {
+			t.Errorf("with PullHeartbeat(%s), a task waited %s; want at most two heartbeats", heartbeat, longest)
+		}
 	}
 }
