@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/jstest"
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
@@ -183,21 +184,40 @@ func TestStandaloneProgramsOnARealServer(t *testing.T) {
 	requireRealServer(t)
 	for _, s := range standalones(t) {
 		t.Run(s.chapter, func(t *testing.T) {
-			want := expectedOutput(t, s)
 			url := startRealServer(t)
 			for run := 1; run <= 2; run++ {
-				var stdout, stderr bytes.Buffer
-				cmd := exec.Command(s.binary())
-				cmd.Env = append(os.Environ(), "NATS_URL="+url)
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				if err := cmd.Run(); err != nil {
-					t.Fatalf("run %d: %v\nstderr:\n%s", run, err, stderr.String())
-				}
-				if stdout.String() != want {
-					t.Errorf("run %d printed:\n%s\nwant (standalone.stdout of %s):\n%s", run, stdout.String(), s.transcript(), want)
-				}
+				runStandalone(t, s, url, fmt.Sprintf("run %d", run))
 			}
 		})
+	}
+}
+
+// A reader runs the standalone programs one after another against the one
+// server they have: each uses streams and subjects of its own (two streams
+// may not capture the same subject), so every one prints what its page
+// shows, a second round included.
+func TestStandaloneProgramsShareOneServer(t *testing.T) {
+	url := jstest.Server(t).URL()
+	for round := 1; round <= 2; round++ {
+		for _, s := range standalones(t) {
+			runStandalone(t, s, url, fmt.Sprintf("round %d, %s", round, s.chapter))
+		}
+	}
+}
+
+// runStandalone runs s against the server at url and compares its output
+// with the page's.
+func runStandalone(t *testing.T, s standalone, url, what string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(s.binary())
+	cmd.Env = append(os.Environ(), "NATS_URL="+url)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\nstderr:\n%s", what, err, stderr.String())
+	}
+	if want := expectedOutput(t, s); stdout.String() != want {
+		t.Errorf("%s printed:\n%s\nwant (standalone.stdout of %s):\n%s", what, stdout.String(), s.transcript(), want)
 	}
 }
 
