@@ -23,8 +23,8 @@ var standaloneOptions = []nats.Option{
 }
 
 // The page: with nothing listening, Connect fails at once with
-// nats.ErrNoServers, well within its 2 s dial timeout, whatever the
-// reconnect options say. With RetryOnFailedConnect(true) it is the other way
+// nats.ErrNoServers, well within its 2 s dial timeout, however many
+// reconnects are allowed. With RetryOnFailedConnect(true) it is the other way
 // round: Connect returns no error, and the connection keeps trying in the
 // background.
 func TestARefusedConnectionFailsAtOnceUnlessRetryOnFailedConnect(t *testing.T) {

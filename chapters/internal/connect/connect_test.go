@@ -32,8 +32,8 @@ func TestToSetsChapter02sOptions(t *testing.T) {
 	}
 }
 
-// Chapter 02's page: a refused connection fails at once, well within the
-// dial timeout, whatever the reconnect options say.
+// Chapter 02's page: with To's options (no RetryOnFailedConnect), a refused
+// connection fails at once, well within the dial timeout.
 func TestRefusedConnectionFailsAtOnce(t *testing.T) {
 	started := time.Now()
 	_, err := connect.To("nats://127.0.0.1:1", "connect-test") // nothing listens on port 1
