@@ -184,6 +184,13 @@ func checkPair(root, name string) ([]string, error) {
 		}
 	}
 
+	// A collapsed block's title is prose too, and a reader sees it first.
+	for _, title := range ko.titles {
+		if hangul, other := letters(codeSpanRE.ReplaceAllString(title.key, " ")); hangul == 0 && other > 0 {
+			add("%s:%d: the block title %q is not translated", koPath, title.line, title.key)
+		}
+	}
+
 	if hangul, other := letters(ko.prose); hangul <= other {
 		add("%s: Hangul is %d%% of its prose's letters (code, identifiers and inline code aside): translate the prose", koPath, 100*hangul/max(hangul+other, 1))
 	}

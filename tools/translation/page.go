@@ -39,6 +39,7 @@ type page struct {
 	footRefs   []item // [^label] references
 	footDefs   []item // [^label]: definitions
 	blocks     []item // admonitions (!!! type, ??? type) and content tabs (===)
+	titles     []item // the quoted titles of those blocks
 	tables     []table
 	codeSpans  map[string]int // inline code, whitespace collapsed -> first line
 	prose      string         // the text a reader reads, code and markup aside
@@ -51,6 +52,7 @@ var (
 	headingRE    = regexp.MustCompile(`^(#{1,6})\s+(.*?)\s*$`)
 	headingIDRE  = regexp.MustCompile(`\s*\{:?\s*#([A-Za-z0-9_-]+)\s*\}\s*$`)
 	blockRE      = regexp.MustCompile(`^(\s*)(!!!|\?\?\?\+?|===)\s*([a-z]*)`)
+	blockTitleRE = regexp.MustCompile(`^\s*(?:!!!|\?\?\?\+?|===)\s*[a-z]*\s*"(.*)"\s*$`)
 	tableRowRE   = regexp.MustCompile(`^\s*\|`)
 	imageRE      = regexp.MustCompile(`!\[[^\]]*\]\(([^)\s]+)[^)]*\)`)
 	linkRE       = regexp.MustCompile(`\[[^\]]*\]\(([^)\s]+)[^)]*\)`)
@@ -132,6 +134,9 @@ func parse(text string) *page {
 		}
 		if m := blockRE.FindStringSubmatch(line); m != nil {
 			p.blocks = append(p.blocks, item{strings.ReplaceAll(m[1], "\t", "    ") + m[2] + " " + m[3], n})
+		}
+		if m := blockTitleRE.FindStringSubmatch(line); m != nil {
+			p.titles = append(p.titles, item{m[1], n})
 		}
 		if m := footDefRE.FindStringSubmatch(line); m != nil {
 			p.footDefs = append(p.footDefs, item{m[1], n})

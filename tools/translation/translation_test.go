@@ -166,6 +166,8 @@ func TestEachDriftIsFound(t *testing.T) {
 			want: "docs/ko/page.md: link to other.md 0 times (lines []), docs/page.md 1 times (lines [4])"},
 		{name: "dropped footnote reference", ko: replace("입니다.[^fn]", "입니다."),
 			want: "footnote reference fn 0 times"},
+		{name: "block title not translated", ko: replace(`!!! note "참고"`, `!!! note "Note"`),
+			want: `docs/ko/page.md:26: the block title "Note" is not translated`},
 		{name: "admonition type", ko: replace(`!!! note "참고"`, `!!! warning "참고"`),
 			want: "collapsed block, admonition or tab !!! warning, where docs/page.md:25 has !!! note"},
 		{name: "table row dropped", ko: replace("| C02 실패한다 | `TestC02_Fails` |\n", ""),
@@ -276,8 +278,13 @@ func TestStartPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(problems) != 1 || !strings.Contains(problems[0], "Hangul is 0%") {
-		t.Errorf("problems = %q, want only the untranslated prose", problems)
+	for _, problem := range problems {
+		if !strings.Contains(problem, "Hangul is 0%") && !strings.Contains(problem, "is not translated") {
+			t.Errorf("problem %q, want only the untranslated prose and block titles", problem)
+		}
+	}
+	if len(problems) == 0 {
+		t.Error("no problem with an untranslated page")
 	}
 	if _, err := startPage(root, "page.md"); err == nil {
 		t.Error("a second -new overwrote the page")
