@@ -119,3 +119,24 @@ func TestIndexStatesEachChaptersMinutes(t *testing.T) {
 		}
 	}
 }
+
+// MaxChapterMinutes is the chapter form's budget: the open part of every
+// chapter page reads in this many minutes or less. Depth goes into collapsed
+// blocks or deep-dive pages, which the measure does not count.
+const MaxChapterMinutes = 8
+
+func TestEveryChapterPageReadsInEightMinutes(t *testing.T) {
+	pages, err := filepath.Glob(filepath.Join("..", "..", "docs", "[0-9][0-9]-*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range pages {
+		text, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if minutes := Page(string(text)).Minutes(); minutes > MaxChapterMinutes {
+			t.Errorf("%s: its open part reads in %.1f min, over %d: move depth into a collapsed block (??? note \"Deep dive: …\") or a deep-dive page", filepath.Base(page), minutes, MaxChapterMinutes)
+		}
+	}
+}
