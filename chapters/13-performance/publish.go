@@ -258,8 +258,9 @@ func publishSync(ctx context.Context, nc *nats.Conn, cfg publishConfig, n int, n
 
 // docs:start async
 // publishAsync keeps up to window messages awaiting their PubAck: once the
-// window is full, PublishMsgAsync waits for a free place (up to 200 ms,
-// then ErrTooManyStalledMsgs). A refusal comes later, to the handler.
+// window is full, PublishMsgAsync waits for a free place, 200 ms unless
+// WithStallWait says more, then returns ErrTooManyStalledMsgs without
+// sending. A refusal by the stream comes later, to the handler.
 func publishAsync(ctx context.Context, nc *nats.Conn, window, n int, next func(int) *nats.Msg) (publishResult, error) {
 	if window == 0 {
 		window = noBound
@@ -275,8 +276,9 @@ func publishAsync(ctx context.Context, nc *nats.Conn, window, n int, next func(i
 	if err != nil {
 		return publishResult{}, fmt.Errorf("create a JetStream context: %w", err)
 	}
+	wait := jetstream.WithStallWait(10 * time.Second) // a loaded server can hold a full window for 200 ms
 	for i := range n {
-		if _, err := js.PublishMsgAsync(next(i)); err != nil {
+		if _, err := js.PublishMsgAsync(next(i), wait); err != nil {
 			return publishResult{}, fmt.Errorf("publish %d: %w", i+1, err)
 		}
 	}
