@@ -121,7 +121,7 @@ func (b *bench) pacer(ctx context.Context) ([]table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := newTable(fmt.Sprintf("how late a %s sleep ends, %d sleeps a repetition, µs;", d, sleeps), b.repsNote())
+	t := newTable(fmt.Sprintf("how late a %s sleep ends, %d sleeps a repetition, µs; median over %d repetitions", d, sleeps, b.reps))
 	t.add("sleep", "late p50", "late p99", "load")
 	for _, name := range names {
 		t.add(name, microsCell(m.get(name, "p50")), microsCell(m.get(name, "p99")), loadCell(m.get(name, "load")))

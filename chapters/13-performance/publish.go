@@ -239,7 +239,12 @@ func publishSync(ctx context.Context, nc *nats.Conn, cfg publishConfig, n int, n
 	}
 	r := publishResult{msgs: n, latencies: make([]time.Duration, 0, n)}
 	for i := range n {
-		pubCtx, cancel := ctx, context.CancelFunc(func() {}) // without a deadline nats.go adds its 5 s itself
+		if err := ctx.Err(); err != nil { // Ctrl+C
+			return r, err
+		}
+		// As nats bench does: a context without a deadline, to which nats.go
+		// adds its own 5 s. -ctx-per-msg is what a naive loop does instead.
+		pubCtx, cancel := context.Background(), context.CancelFunc(func() {})
 		if cfg.ctxPerMsg {
 			pubCtx, cancel = context.WithTimeout(ctx, 5*time.Second)
 		}
