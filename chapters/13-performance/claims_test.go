@@ -34,8 +34,8 @@ func TestC09_TheErrataRowQuotesTheResults(t *testing.T) {
 	if len(loads) < 3 { // "1-minute load average X at the start, Y at the end"
 		t.Fatalf("no load average in the machine table: %q", r["machine"].rows["load"])
 	}
-	measured := fmt.Sprintf("Unfalsifiable as a guarantee: NATS promises no latency. Measured in chapter 13 on a %s "+
-		"(load average %s to %s; 128 B messages; one nats-server binary over loopback): "+
+	measured := fmt.Sprintf("Unfalsifiable as a guarantee: NATS promises no latency. Measured in chapter 13 "+
+		"(128 B messages, one nats-server binary over loopback, on this machine: %s; load average %s at the start, %s at the end): "+
 		"a JetStream message reached its consumer in p50 %s µs, p99 %s µs at 2000 msgs/s, core NATS in p50 %s µs, p99 %s µs; "+
 		"a sync publish waited p50 %s µs for its `PubAck`; a window of 500 published %s msgs/s, %s× `nats bench`; "+
 		"4 sync publishers published %s× as much as one, and an R3 stream took %s× R1's sync rate",
