@@ -124,11 +124,16 @@ func panels(tables map[string]Table) ([]panel, error) {
 			if err != nil {
 				return nil, fmt.Errorf("row %q: %w", strings.Join(row, " "), err)
 			}
-			label := row[0]
+			label, note := row[0], "×"+row[3]
 			if i == 0 && label != "sync" {
 				label = "window " + label
 			}
-			p[i].bars = append(p[i].bars, bar{label: label, rate: rate, note: "×" + row[3]})
+			for c, h := range t.Header { // a rate that counts refused messages says so
+				if h == "refused" && c < len(row) && row[c] != "0" {
+					note += fmt.Sprintf(", %s of %s refused (median)", row[c], row[1])
+				}
+			}
+			p[i].bars = append(p[i].bars, bar{label: label, rate: rate, note: note})
 		}
 	}
 	return p, nil
@@ -160,7 +165,7 @@ func Draw(archive []byte) ([]byte, error) {
 	x := func(rate float64) float64 { return left + (right-left)*(math.Log10(rate)-first)/(last-first) }
 
 	var b strings.Builder
-	y := 46.0
+	y := 62.0
 	var body strings.Builder
 	for _, p := range ps {
 		fmt.Fprintf(&body, "<text x=\"10\" y=\"%.0f\" font-weight=\"bold\">%s</text>\n", y, esc(p.title))
@@ -173,7 +178,7 @@ func Draw(archive []byte) ([]byte, error) {
 		}
 		y += 24
 	}
-	top, bottom := 50.0, y-30
+	top, bottom := 66.0, y-30
 	var grid strings.Builder
 	for d := first; d <= last; d++ {
 		gx := x(math.Pow(10, d))
@@ -184,7 +189,8 @@ func Draw(archive []byte) ([]byte, error) {
 	fmt.Fprintf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height)
 	fmt.Fprintf(&b, "<title>Messages a second by publish window and by way of consuming, measured on %s</title>\n", esc(machine))
 	fmt.Fprintf(&b, "<rect width=\"%d\" height=\"%.0f\" fill=\"white\"/>\n", width, height)
-	fmt.Fprintf(&b, "<text x=\"10\" y=\"16\" fill=\"#666\">Medians on %s; × is the ratio to window 500, or to Consume. Log scale.</text>\n", esc(machine))
+	fmt.Fprintf(&b, "<text x=\"10\" y=\"16\" fill=\"#666\">Medians measured on %s; a log scale.</text>\n", esc(machine))
+	b.WriteString("<text x=\"10\" y=\"32\" fill=\"#666\">× is a bar's ratio to window 500, or to Consume, within each repetition.</text>\n")
 	b.WriteString(grid.String())
 	b.WriteString(body.String())
 	b.WriteString("</svg>\n")

@@ -49,9 +49,10 @@ machine  a test machine, idle
 cpus     2
 -- window --
 # a comment
-window  messages  msgs/s  ÷ window 500  range
-1       100       7100    0.05          0.04-0.06
-500     100       146000  1.00          1.00-1.00
+window     messages  msgs/s  ÷ window 500  range      refused
+1          100       7100    0.05          0.04-0.06  0
+500        100       146000  1.00          1.00-1.00  0
+unbounded  100       150000  1.03          0.90-1.10  12
 sync    100       7000    0.05          0.04-0.06
 -- consume --
 way      messages  msgs/s   ÷ Consume  range
@@ -61,7 +62,7 @@ Consume  100       3700000  1.00       1.00-1.00
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"a test machine, idle", ">window 1<", "7.1k ×0.05", ">window 500<", "146k ×1.00", ">sync<", ">Consume<", "3.7M ×1.00", ">1k<", ">10M<"} {
+	for _, want := range []string{"a test machine, idle", ">window 1<", "7.1k ×0.05", ">window 500<", "146k ×1.00<", "150k ×1.03, 12 of 100 refused (median)", ">sync<", ">Consume<", "3.7M ×1.00", ">1k<", ">10M<"} {
 		if !strings.Contains(string(svg), want) {
 			t.Errorf("the chart lacks %q:\n%s", want, svg)
 		}
