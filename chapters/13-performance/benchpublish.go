@@ -123,8 +123,13 @@ func publishSample(ctx context.Context, dial dialer, cfg publishConfig, refusals
 	if err != nil {
 		return nil, err
 	}
-	if r.refused > 0 && !refusalsExpected {
+	var apiErr *jetstream.APIError
+	switch {
+	case r.refused > 0 && !refusalsExpected:
 		return nil, fmt.Errorf("%d of %d publishes refused; the first: %w", r.refused, r.msgs, r.firstErr)
+	case r.refused > 0 && (!errors.As(r.firstErr, &apiErr) || apiErr.ErrorCode != 10167):
+		// The refusals the window table counts are the 429 of a full ingest queue.
+		return nil, fmt.Errorf("%d of %d publishes refused, the first with %w, not a 429 (10167)", r.refused, r.msgs, r.firstErr)
 	}
 	s := sample{"rate": r.rate(), "refused": float64(r.refused)}
 	if len(r.latencies) > 0 {
