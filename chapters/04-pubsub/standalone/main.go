@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -32,13 +31,13 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	// A fresh stream for news.>, so that every run prints the same.
-	if err := js.DeleteStream(ctx, "NEWS"); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
-		log.Fatalf("delete stream NEWS: %v", err)
-	}
-	stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "NEWS", Subjects: []string{"news.>"}})
+	// The stream for news.>, made if missing and emptied, so that every run prints the same.
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "NEWS", Subjects: []string{"news.>"}})
 	if err != nil {
 		log.Fatalf("create stream NEWS: %v (is JetStream enabled? nats-server -js)", err)
+	}
+	if err := stream.Purge(ctx); err != nil {
+		log.Fatalf("purge stream NEWS: %v", err)
 	}
 
 	// Publish before anyone subscribes: the stream keeps the messages.
@@ -47,7 +46,7 @@ func main() {
 		if err != nil {
 			log.Fatalf("publish %q: %v", text, err)
 		}
-		fmt.Printf("published %q, stored as message %d\n", text, ack.Sequence)
+		fmt.Printf("published %q, stored by stream %s\n", text, ack.Stream)
 	}
 
 	// Two subscribers, two consumers: each one reads every message.

@@ -37,7 +37,8 @@ func main() {
 		if err := js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			log.Fatalf("delete stream %s: %v", name, err) // a fresh stream, so every run prints the same
 		}
-		stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Retention: retention})
+		// In memory: a file stream deleted and made again at once can keep its old messages (2.15.2).
+		stream, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{subject}, Retention: retention, Storage: jetstream.MemoryStorage})
 		if err != nil {
 			log.Fatalf("create stream %s: %v (is JetStream enabled? nats-server -js)", name, err)
 		}
