@@ -1,10 +1,12 @@
 // Command perfchart draws chapter 13's chart, docs/charts/performance.svg,
 // from the results the chapter's bench role wrote on a named machine,
-// chapters/13-performance/testdata/results.txtar. The SVG is committed, so
-// the site needs no plotting library and shows the chart with no network.
+// chapters/13-performance/testdata/results.txtar, and the Korean edition's
+// twin, docs/ko/charts/performance.svg, whose prose labels are Korean (mode
+// names, numbers and identifiers stay as they are). The SVGs are committed, so
+// the site needs no plotting library and shows the charts with no network.
 //
-//	go run ./tools/perfchart          draw the chart from the committed results
-//	go run ./tools/perfchart -check   exit 1 if the committed chart differs from a fresh drawing
+//	go run ./tools/perfchart          draw both charts from the committed results
+//	go run ./tools/perfchart -check   exit 1 if a committed chart differs from a fresh drawing
 //
 // It checks that the chart matches the committed results, not that a new
 // run would measure the same: rates depend on the machine and its load.
@@ -16,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,9 +29,8 @@ import (
 func main() {
 	check := flag.Bool("check", false, "report a chart that differs from a fresh drawing instead of writing it")
 	results := flag.String("results", "chapters/13-performance/testdata/results.txtar", "the bench role's results")
-	out := flag.String("out", "docs/charts/performance.svg", "the chart")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: perfchart [-check] [-results FILE] [-out FILE]")
+		fmt.Fprintln(os.Stderr, "usage: perfchart [-check] [-results FILE]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -36,22 +38,81 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*results, *out, *check); err != nil {
-		fmt.Fprintln(os.Stderr, "perfchart:", err)
+	failed := false
+	for _, c := range Charts {
+		if err := run(*results, c.Path, c.Labels, *check); err != nil {
+			fmt.Fprintln(os.Stderr, "perfchart:", err)
+			failed = true
+		}
+	}
+	if failed {
 		os.Exit(1)
 	}
 }
 
-func run(resultsPath, outPath string, check bool) error {
+// Chart is one edition's chart: where it is, relative to the repository
+// root, and the words it is drawn with.
+type Chart struct {
+	Path   string
+	Labels Labels
+}
+
+// Charts are the English chart and its Korean twin (the Korean build lays
+// docs/ko over docs, so the Korean page shows the second).
+var Charts = []Chart{
+	{filepath.Join("docs", "charts", "performance.svg"), English},
+	{filepath.Join("docs", "ko", "charts", "performance.svg"), Korean},
+}
+
+// Labels are the prose of a chart in one language. The rest of the chart,
+// the rows' names (sync, unbounded, Consume, Fetch(10)), the rates, the
+// ratios and msgs/s, is the same in every language.
+type Labels struct {
+	Publishing, Consuming string // the two panels' titles
+	Window                string // a window's bar, given its size
+	Refused               string // after a ratio, given the refused and all messages
+	Unnamed               string // the machine, when the results name none
+	Title                 string // the SVG's title, given the machine
+	Medians               string // the first line, given the machine
+	Ratio                 string // the second line
+}
+
+var (
+	English = Labels{
+		Publishing: "Publishing 128 B: async window W, and sync (msgs/s)",
+		Consuming:  "Consuming the same: one way or another (msgs/s)",
+		Window:     "window %s",
+		Refused:    ", %s of %s refused (median)",
+		Unnamed:    "an unnamed machine",
+		Title:      "Messages a second by publish window and by way of consuming, measured on %s",
+		Medians:    "Medians measured on %s; a log scale.",
+		Ratio:      "× is a bar's ratio to window 500, or to Consume, within each repetition.",
+	}
+	Korean = Labels{
+		Publishing: "128 B 발행: 비동기 발행 창 W와 sync (msgs/s)",
+		Consuming:  "같은 메시지를 소비하는 여러 방법 (msgs/s)",
+		Window:     "창 %s",
+		Refused:    ", 거부 %s/%s (중앙값)",
+		Unnamed:    "이름을 밝히지 않은 기계",
+		Title:      "발행 창과 소비 방법에 따른 초당 메시지 수, 측정한 기계: %s",
+		Medians:    "중앙값, 로그 눈금. 측정한 기계: %s",
+		Ratio:      "×는 각 반복 안에서 구한, 창 500 또는 Consume에 대한 막대의 비율입니다.",
+	}
+)
+
+func run(resultsPath, outPath string, l Labels, check bool) error {
 	data, err := os.ReadFile(resultsPath)
 	if err != nil {
 		return err
 	}
-	svg, err := Draw(data)
+	svg, err := Draw(data, l)
 	if err != nil {
 		return fmt.Errorf("%s: %w", resultsPath, err)
 	}
 	if !check {
+		if err := os.MkdirAll(filepath.Dir(outPath), 0o755); err != nil {
+			return err
+		}
 		return os.WriteFile(outPath, svg, 0o644)
 	}
 	committed, err := os.ReadFile(outPath)
@@ -109,12 +170,12 @@ type panel struct {
 
 // panels picks what the chart shows: how the publish window and the way of
 // consuming change the rate.
-func panels(tables map[string]Table) ([]panel, error) {
+func panels(tables map[string]Table, l Labels) ([]panel, error) {
 	window, consume := tables["window"], tables["consume"]
 	if window.Rows == nil || consume.Rows == nil {
 		return nil, fmt.Errorf("the results need a window and a consume table")
 	}
-	p := []panel{{title: "Publishing 128 B: async window W, and sync (msgs/s)"}, {title: "Consuming the same: one way or another (msgs/s)"}}
+	p := []panel{{title: l.Publishing}, {title: l.Consuming}}
 	for i, t := range []Table{window, consume} {
 		for _, row := range t.Rows {
 			if len(row) < 4 {
@@ -126,11 +187,11 @@ func panels(tables map[string]Table) ([]panel, error) {
 			}
 			label, note := row[0], "×"+row[3]
 			if i == 0 && label != "sync" {
-				label = "window " + label
+				label = fmt.Sprintf(l.Window, label)
 			}
 			for c, h := range t.Header { // a rate that counts refused messages says so
 				if h == "refused" && c < len(row) && row[c] != "0" {
-					note += fmt.Sprintf(", %s of %s refused (median)", row[c], row[1])
+					note += fmt.Sprintf(l.Refused, row[c], row[1])
 				}
 			}
 			p[i].bars = append(p[i].bars, bar{label: label, rate: rate, note: note})
@@ -139,15 +200,15 @@ func panels(tables map[string]Table) ([]panel, error) {
 	return p, nil
 }
 
-// Draw renders the chart: horizontal bars on a log scale, each labelled
-// with its rate and its ratio to the row its table compares with.
-func Draw(archive []byte) ([]byte, error) {
+// Draw renders the chart in the words of l: horizontal bars on a log scale,
+// each labelled with its rate and its ratio to the row its table compares with.
+func Draw(archive []byte, l Labels) ([]byte, error) {
 	tables := Tables(archive)
-	ps, err := panels(tables)
+	ps, err := panels(tables, l)
 	if err != nil {
 		return nil, err
 	}
-	machine := "an unnamed machine"
+	machine := l.Unnamed
 	m := tables["machine"] // key and value on each line, no header
 	for _, row := range append([][]string{m.Header}, m.Rows...) {
 		if len(row) == 2 && row[0] == "machine" {
@@ -187,10 +248,10 @@ func Draw(archive []byte) ([]byte, error) {
 	}
 	height := y + 10
 	fmt.Fprintf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height)
-	fmt.Fprintf(&b, "<title>Messages a second by publish window and by way of consuming, measured on %s</title>\n", esc(machine))
+	fmt.Fprintf(&b, "<title>%s</title>\n", esc(fmt.Sprintf(l.Title, machine)))
 	fmt.Fprintf(&b, "<rect width=\"%d\" height=\"%.0f\" fill=\"white\"/>\n", width, height)
-	fmt.Fprintf(&b, "<text x=\"10\" y=\"16\" fill=\"#666\">Medians measured on %s; a log scale.</text>\n", esc(machine))
-	b.WriteString("<text x=\"10\" y=\"32\" fill=\"#666\">× is a bar's ratio to window 500, or to Consume, within each repetition.</text>\n")
+	fmt.Fprintf(&b, "<text x=\"10\" y=\"16\" fill=\"#666\">%s</text>\n", esc(fmt.Sprintf(l.Medians, machine)))
+	fmt.Fprintf(&b, "<text x=\"10\" y=\"32\" fill=\"#666\">%s</text>\n", esc(l.Ratio))
 	b.WriteString(grid.String())
 	b.WriteString(body.String())
 	b.WriteString("</svg>\n")
