@@ -197,10 +197,24 @@ func TestC42_SignalStopsWorkerCleanly(t *testing.T) {
 // deleteConsumer removes a consumer of example_stream if it exists.
 func deleteConsumer(t *testing.T, js jetstream.JetStream, name string) {
 	t.Helper()
-	err := js.DeleteConsumer(jstest.Context(t), examplestream.Name, name)
+	ctx := jstest.Context(t)
+	err := js.DeleteConsumer(ctx, examplestream.Name, name)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		t.Fatalf("delete consumer %s: %v", name, err)
 	}
+	// A loaded full-suite run once failed with "can not update pull consumer
+	// to push based", which only TestC37's push subtest after its pull one
+	// could meet: make sure the consumer is gone before the next create.
+	jstest.Eventually(t, func() error {
+		names, err := consumerNames(ctx, js)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(names, name) {
+			return fmt.Errorf("consumer %s is still listed after its delete", name)
+		}
+		return nil
+	})
 }
 
 // waitForConsumer waits until a worker has created the shared consumer.
