@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// C09 says JetStream "scales well". What a cluster of three gives is
+// availability: an R3 stream keeps every acknowledged message, and takes
+// writes again, when any one node goes. Here the stream's leader stops in
+// the middle of publishing and starts again later. Every acknowledged
+// message is then stored once, on each of the three nodes. (A crash, kill -9
+// of a nats-server process, is testdata/real-server/10-cluster-kill.txtar.)
+func TestC09_AnR3StreamKeepsEveryAcknowledgedMessageWhenItsLeaderStops(t *testing.T) {
+	t.Parallel()
+	ctx, c, js, stream := newOrders(t)
+	p := publisher{js: js, log: testLog{t}}
+	const total = 150
+	acked := make(map[string]uint64)
+	var old *node
+	stopped := make(chan time.Duration, 1)
+	for n := 1; n <= total; n++ {
+		ack, err := p.publish(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked[messageID(n)] = ack.Sequence
+		if n == 50 { // while publishing goes on
+			old = c.streamLeader(streamName)
+			go func() {
+				start := time.Now()
+				old.stop()
+				stopped <- time.Since(start)
+			}()
+		}
+		if n == 100 {
+			took := <-stopped
+			leader := leaderOtherThan(ctx, t, c, old)
+			t.Logf("%s stopped in %s; %s leads now", old.name, took, leader.name)
+			if err := old.start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	msgs, err := readAll(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := checkOnce(msgs); len(problems) > 0 {
+		t.Fatalf("stored more than once: %v", problems)
+	}
+	if len(msgs) != len(acked) {
+		t.Errorf("the stream holds %d messages; %d were acknowledged", len(msgs), len(acked))
+	}
+	for _, m := range msgs {
+		if seq, ok := acked[m.id]; !ok || seq != m.seq {
+			t.Errorf("seq %d holds %s, acknowledged at seq %d (%v)", m.seq, m.id, seq, ok)
+		}
+	}
+	for _, n := range c.nodes { // the restarted node too: it caught up
+		if err := waitStored(ctx, n, total); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// With two of the three nodes down, nothing is writable: a majority must
+// store a message before it is acknowledged. A publish gets "no response from
+// stream" while nobody leads, or no answer at all from a leader that has
+// not noticed yet that it lost its quorum, and the publisher gives up after
+// its deadline. Once a second node is back, the same message goes through.
+func TestC09_WithTwoOfThreeNodesDownNothingIsWritable(t *testing.T) {
+	t.Parallel()
+	ctx, c, js, stream := newOrders(t)
+	p := publisher{js: js, log: testLog{t}}
+	if _, err := p.publish(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	leader := c.streamLeader(streamName)
+	leader.stop()
+	survivors := c.running()
+	survivors[0].stop()
+	t.Logf("stopped %s (the leader) and %s; %s is alone", leader.name, survivors[0].name, survivors[1].name)
+
+	p.deadline = 3 * time.Second
+	_, err := p.publish(ctx, 2)
+	if err == nil {
+		t.Fatal("a publish was acknowledged by one node of three")
+	}
+	if !errors.Is(err, jetstream.ErrNoStreamResponse) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("publish with one node of three: %v, want no response from stream or no answer", err)
+	}
+	t.Logf("with one node of three: %v", err)
+
+	start := time.Now()
+	if err := leader.start(); err != nil {
+		t.Fatal(err)
+	}
+	p.deadline = 0 // the default, 30 s: longer than an election
+	if _, err := p.publish(ctx, 2); err != nil {
+		t.Fatalf("with two nodes of three again: %v", err)
+	}
+	t.Logf("writable again %s after the restart", time.Since(start))
+	msgs, err := readAll(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := checkOnce(msgs); len(problems) > 0 || len(msgs) != 2 {
+		t.Fatalf("the stream holds %d messages (%v), want Message 1 and 2, each once", len(msgs), problems)
+	}
+}
+
+// Each replica needs a node of its own: on three nodes, four or five
+// replicas fail with error 10005, and more than five with 10052, whatever
+// the cluster's size. Yet a node may be down: with one of three stopped, a
+// new R3 stream is still created, and its third replica catches up when the
+// node returns.
+func TestC09_EachReplicaNeedsANodeButNotEveryNodeMustBeUp(t *testing.T) {
+	t.Parallel()
+	ctx, c, js := newCluster(t)
+	for replicas, want := range map[int]jetstream.ErrorCode{4: errNoSuitablePeers, 5: errNoSuitablePeers, 6: errInvalidStreamConfig} {
+		name := fmt.Sprintf("R%d", replicas)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Replicas: replicas})
+		if !isAPIError(err, want) {
+			t.Errorf("a stream with %d replicas on 3 nodes: %v, want error %d", replicas, err, want)
+		}
+	}
+
+	down := c.nodes[2]
+	down.stop()
+	stream, err := ensureStream(ctx, js, testLog{t}, testLog{t})
+	if err != nil {
+		t.Fatalf("create an R3 stream with one node of three down: %v", err)
+	}
+	if _, err := (publisher{js: js, log: testLog{t}}).publish(ctx, 1); err != nil {
+		t.Fatalf("publish to it: %v", err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := 1 + len(info.Cluster.Replicas); got != 3 {
+		t.Errorf("the stream has %d replicas, want 3 (%s's included)", got, down.name)
+	}
+	if err := down.start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitStored(ctx, down, 1); err != nil {
+		t.Error(err)
+	}
+}
+
+// The errors the publisher sends again are the ones that leave the outcome
+// open; any other error is final.
+func TestUnansweredErrorsAreTheRetryableOnes(t *testing.T) {
+	for _, err := range []error{context.DeadlineExceeded, nats.ErrTimeout, jetstream.ErrNoStreamResponse, nats.ErrNoResponders} {
+		if !unanswered(fmt.Errorf("publish: %w", err)) {
+			t.Errorf("%v is not sent again", err)
+		}
+	}
+	for _, err := range []error{jetstream.ErrStreamNotFound, nats.ErrConnectionClosed, errors.New("maximum messages exceeded")} {
+		if unanswered(err) {
+			t.Errorf("%v is sent again", err)
+		}
+	}
+}
