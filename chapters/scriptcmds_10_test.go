@@ -40,11 +40,21 @@ type clusterNode struct {
 var scriptNodes = struct {
 	sync.Mutex
 	byScript map[*testscript.TestScript]map[string]*clusterNode
-	killedAt map[*testscript.TestScript]time.Time
+	stopped  map[*testscript.TestScript]stopped // the last kill-leader
 }{
 	byScript: map[*testscript.TestScript]map[string]*clusterNode{},
-	killedAt: map[*testscript.TestScript]time.Time{},
+	stopped:  map[*testscript.TestScript]stopped{},
 }
+
+// stopped is when kill-leader stopped a leader, and how.
+type stopped struct {
+	at    time.Time
+	crash bool // SIGKILL or SIGQUIT, not SIGINT
+}
+
+// killSignals are the signals kill-leader sends: a crash (kill -9, or
+// Ctrl+\, which ends a Go program at once), or Ctrl+C.
+var killSignals = map[string]syscall.Signal{"KILL": syscall.SIGKILL, "QUIT": syscall.SIGQUIT, "INT": syscall.SIGINT}
 
 func nodesOf(ts *testscript.TestScript) map[string]*clusterNode {
 	scriptNodes.Lock()
@@ -60,7 +70,7 @@ func nodesOf(ts *testscript.TestScript) map[string]*clusterNode {
 			scriptNodes.Lock()
 			defer scriptNodes.Unlock()
 			delete(scriptNodes.byScript, ts)
-			delete(scriptNodes.killedAt, ts)
+			delete(scriptNodes.stopped, ts)
 		})
 	}
 	return nodes
@@ -232,16 +242,19 @@ func init() {
 		}))
 	}
 
-	// kill-leader [-before N] STREAM: kill the node that leads STREAM with
-	// SIGKILL, as kill -9 does, and set $KILLED to its name. With -before,
-	// fail if STREAM held N messages already: a publisher that finished before
-	// the kill would prove nothing.
+	// kill-leader [-signal KILL|QUIT|INT] [-before N] STREAM: kill the node
+	// that leads STREAM with SIGKILL, as kill -9 does, or with another signal,
+	// wait until it is gone, and set $KILLED to its name. With -before, fail
+	// if STREAM held N messages already: a publisher that finished before the
+	// kill would prove nothing.
 	scriptCommands["kill-leader"] = func(ts *testscript.TestScript, neg bool, args []string) {
 		fs := flag.NewFlagSet("kill-leader", flag.ContinueOnError)
 		before := fs.Uint64("before", 0, "fail if the stream holds this many messages at the kill")
+		signalName := fs.String("signal", "KILL", "KILL (kill -9), QUIT (Ctrl+\\) or INT (Ctrl+C)")
 		ts.Check(fs.Parse(args))
-		if neg || fs.NArg() != 1 {
-			ts.Fatalf("usage: kill-leader [-before N] STREAM")
+		signal, ok := killSignals[*signalName]
+		if neg || fs.NArg() != 1 || !ok {
+			ts.Fatalf("usage: kill-leader [-signal KILL|QUIT|INT] [-before N] STREAM")
 		}
 		stream := fs.Arg(0)
 		var info *jetstream.StreamInfo
@@ -257,30 +270,35 @@ func init() {
 		if !ok || !n.running() {
 			ts.Fatalf("%s is led by %s, which is not a running node of this script", stream, info.Cluster.Leader)
 		}
-		ts.Check(n.cmd.Process.Signal(syscall.SIGKILL))
+		ts.Check(n.cmd.Process.Signal(signal))
 		killed := time.Now()
-		<-n.exited
+		select {
+		case <-n.exited:
+		case <-time.After(clusterWaitLimit):
+			ts.Fatalf("%s still runs %s after %v", n.name, clusterWaitLimit, signal)
+		}
 		if *before > 0 && info.State.Msgs >= *before {
 			ts.Fatalf("%s held %d messages when its leader was killed, not fewer than %d", stream, info.State.Msgs, *before)
 		}
 		scriptNodes.Lock()
-		scriptNodes.killedAt[ts] = killed
+		scriptNodes.stopped[ts] = stopped{at: killed, crash: signal != syscall.SIGINT}
 		scriptNodes.Unlock()
 		ts.Setenv("KILLED", n.name)
-		ts.Logf("killed %s, the leader of %s, which held %d messages", n.name, stream, info.State.Msgs)
+		ts.Logf("%v to %s, the leader of %s, which held %d messages; it took %s to go", signal, n.name, stream, info.State.Msgs, time.Since(killed).Round(time.Millisecond))
 	}
 
 	// wait-new-leader STREAM: wait until a node other than $KILLED leads
 	// STREAM. A crash leaves no leader for seconds: the followers wait out
-	// an election timeout of 4 to 9 s since they last heard from the leader,
-	// so a new leader within 2 s of the kill fails the command too.
+	// an election timeout of 4 to 9 s since they last heard from the leader
+	// (at most a second before), so after a crash a new leader within 2 s
+	// fails the command too.
 	scriptCommands["wait-new-leader"] = func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) != 1 {
 			ts.Fatalf("usage: wait-new-leader STREAM")
 		}
 		killed := ts.Getenv("KILLED")
 		scriptNodes.Lock()
-		at, ok := scriptNodes.killedAt[ts]
+		stop, ok := scriptNodes.stopped[ts]
 		scriptNodes.Unlock()
 		if killed == "" || !ok {
 			ts.Fatalf("wait-new-leader follows kill-leader")
@@ -296,9 +314,9 @@ func init() {
 			}
 			return nil
 		}))
-		took := time.Since(at)
-		ts.Logf("%s leads %s, %s after %s was killed", leader, args[0], took.Round(time.Millisecond), killed)
-		if took < 2*time.Second {
+		took := time.Since(stop.at)
+		ts.Logf("%s leads %s, %s after %s was gone", leader, args[0], took.Round(time.Millisecond), killed)
+		if stop.crash && took < 2*time.Second {
 			ts.Fatalf("a new leader %s after a crash: that is no election timeout", took)
 		}
 		ts.Setenv("LEADER", leader)

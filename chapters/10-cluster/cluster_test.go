@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -58,33 +57,4 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(string(p))
 	return len(p), nil
-}
-
-// leaderOtherThan waits for the stream to have a leader that is not gone,
-// and returns it.
-func leaderOtherThan(ctx context.Context, t *testing.T, c *cluster, gone *node) *node {
-	t.Helper()
-	var leader *node
-	err := waitFor(ctx, readyTimeout, func() error {
-		leader = c.streamLeader(streamName)
-		if leader == nil || leader == gone {
-			return fmt.Errorf("%s has no leader other than %s", streamName, gone.name)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return leader
-}
-
-// followers returns the running nodes that do not lead the stream.
-func followers(c *cluster) []*node {
-	var nodes []*node
-	for _, n := range c.running() {
-		if !n.srv.JetStreamIsStreamLeader("$G", streamName) {
-			nodes = append(nodes, n)
-		}
-	}
-	return nodes
 }

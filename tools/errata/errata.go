@@ -13,9 +13,11 @@
 // **pending** or a comma-separated list of `TestName` or `ExampleName`
 // functions from chapters/**/*_test.go; a name that several chapters use
 // (such as Example) is written `04-pubsub.Example`. A row with tests links
-// its Chapter cell to exactly one chapter page, docs/NN-name.md, which must
-// name each of the row's tests. While that page is not written yet, the cell
-// starts with "coming" instead (as pending rows do).
+// its Chapter cell to a chapter page, docs/NN-name.md, which must name each
+// of the row's tests. A claim that several chapters answer links each of
+// their pages, separated by ", ": then each test must be named on one of
+// them, and each page must name one of the tests. While no page is written
+// yet, the cell starts with "coming" instead (as pending rows do).
 package errata
 
 import (
@@ -226,22 +228,38 @@ func Check(rows []Row, funcs map[string][]string, docsDir string, allowPending b
 			}
 			continue
 		}
-		m := ChapterLink.FindStringSubmatch(row.Chapter)
-		if m == nil {
-			problems = append(problems, fmt.Sprintf("line %d: %s: the Chapter cell must be one link like [03 · Create a stream](03-stream.md#anchor), or start with %q, not %q", row.Line, row.ID, Coming, row.Chapter))
-			continue
-		}
-		page, err := os.ReadFile(filepath.Join(docsDir, m[1]))
-		if os.IsNotExist(err) {
-			problems = append(problems, fmt.Sprintf("line %d: %s links to %s, which does not exist", row.Line, row.ID, m[1]))
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read chapter page: %w", err)
+		var pages []string // the linked pages' texts
+		var links []string
+		for _, link := range strings.Split(row.Chapter, ", ") {
+			m := ChapterLink.FindStringSubmatch(link)
+			if m == nil {
+				problems = append(problems, fmt.Sprintf("line %d: %s: the Chapter cell must be one link like [03 · Create a stream](03-stream.md#anchor), or several separated by \", \", or start with %q, not %q", row.Line, row.ID, Coming, row.Chapter))
+				pages = nil
+				break
+			}
+			page, err := os.ReadFile(filepath.Join(docsDir, m[1]))
+			if os.IsNotExist(err) {
+				problems = append(problems, fmt.Sprintf("line %d: %s links to %s, which does not exist", row.Line, row.ID, m[1]))
+				pages = nil
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read chapter page: %w", err)
+			}
+			pages, links = append(pages, string(page)), append(links, m[1])
 		}
 		for _, name := range names {
-			if !strings.Contains(string(page), "`"+name+"`") {
-				problems = append(problems, fmt.Sprintf("line %d: %s names %s, but %s does not mention it: link the page that explains the claim", row.Line, row.ID, name, m[1]))
+			if len(pages) > 0 && !slices.ContainsFunc(pages, func(page string) bool { return strings.Contains(page, "`"+name+"`") }) {
+				unnamed := links[0] + " does not mention it"
+				if len(links) > 1 {
+					unnamed = "none of " + strings.Join(links, ", ") + " mentions it"
+				}
+				problems = append(problems, fmt.Sprintf("line %d: %s names %s, but %s: link the page that explains the claim", row.Line, row.ID, name, unnamed))
+			}
+		}
+		for i, page := range pages {
+			if len(pages) > 1 && !slices.ContainsFunc(names, func(name string) bool { return strings.Contains(page, "`"+name+"`") }) {
+				problems = append(problems, fmt.Sprintf("line %d: %s links to %s, which names none of its tests", row.Line, row.ID, links[i]))
 			}
 		}
 	}
