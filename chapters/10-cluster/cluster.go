@@ -185,12 +185,11 @@ func (n *node) stored(stream string) (uint64, error) {
 // freePorts returns n TCP ports of 127.0.0.1 that nothing listened on a
 // moment ago. The routes must name every node's cluster port before the
 // first node starts, so a random port chosen by the server is no use here.
-func freePorts(n int) ([]int, error) {
-	var ports []int
+func freePorts(n int) (ports []int, err error) {
 	var listeners []net.Listener
-	defer func() {
+	defer func() { // free them for the nodes
 		for _, l := range listeners {
-			l.Close() // only a reservation: closing fails for nothing we could fix
+			err = errors.Join(err, l.Close())
 		}
 	}()
 	for range n {
