@@ -21,7 +21,6 @@ const clusterName = "tutorial"
 // and a loaded machine adds more: nats-server's own tests allow 40 s.
 const readyTimeout = 30 * time.Second
 
-// docs:start cluster
 // A node is one nats-server of the cluster, running in this process.
 type node struct {
 	name string
@@ -102,8 +101,6 @@ func (c *cluster) waitReady(ctx context.Context) (metaLeader string, err error) 
 	})
 	return metaLeader, err
 }
-
-// docs:end cluster
 
 // urls lists the client URLs of all nodes, comma-separated, the form
 // NATS_URL takes: a client tries them in turn and learns the rest.

@@ -12,18 +12,22 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// docs:start consumer
 // ensureConsumer returns the durable consumer processor of ORDERS. Like
 // every consumer it has as many replicas as its stream, three, so its
 // position survives the loss of a node too.
-func ensureConsumer(ctx context.Context, stream jetstream.Stream) (jetstream.Consumer, error) {
-	cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:   consumerName,
-		AckPolicy: jetstream.AckExplicitPolicy,
-		// A crash loses what was in flight: an ack on its way to the dead
-		// leader, or a message on its way from it. The new leader sends
-		// such a message again once AckWait has passed: 5 s, not 30.
-		AckWait: 5 * time.Second,
+func ensureConsumer(ctx context.Context, stream jetstream.Stream, log io.Writer) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	err := untilReady(ctx, log, "consumer "+consumerName, func(ctx context.Context) error {
+		var err error
+		cons, err = stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:   consumerName,
+			AckPolicy: jetstream.AckExplicitPolicy,
+			// A crash loses what was in flight: an ack on its way to the
+			// dead leader, or a message on its way from it. The new leader
+			// sends such a message again once AckWait has passed: 5 s, not 30.
+			AckWait: 5 * time.Second,
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create consumer %s on %s: %w", consumerName, streamName, err)
@@ -47,8 +51,6 @@ func consumeOptions(log io.Writer) []jetstream.PullConsumeOpt {
 		}),
 	}
 }
-
-// docs:end consumer
 
 // errEnough ends consume when handle has all it wanted.
 var errEnough = errors.New("enough messages")

@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	case "publish":
 		return publishRole(ctx, js, stream, stdout, stderr, *count, *interval)
 	case "consume":
-		cons, err := ensureConsumer(ctx, stream)
+		cons, err := ensureConsumer(ctx, stream, stderr)
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,6 @@ import (
 func message(n int) string   { return fmt.Sprintf("Message %d", n) }
 func messageID(n int) string { return fmt.Sprintf("message-%d", n) }
 
-// docs:start publisher
 const (
 	attemptTimeout = time.Second           // one attempt waits this long for its PubAck
 	retryPause     = 50 * time.Millisecond // between attempts
@@ -81,8 +80,6 @@ func unanswered(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)
 }
-
-// docs:end publisher
 
 // publishRole publishes count messages (0: until Ctrl+C), interval apart,
 // and prints each PubAck. Numbers go on from the stream's last sequence, so

@@ -63,7 +63,7 @@ func demo(ctx context.Context, out, log io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	cons, err := ensureConsumer(ctx, stream)
+	cons, err := ensureConsumer(ctx, stream, log)
 	if err != nil {
 		return err
 	}

@@ -33,18 +33,26 @@ func isAPIError(err error, code jetstream.ErrorCode) bool {
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == code
 }
 
-// clusterJetStream is connect.JetStream for a cluster. After a crash of the
-// meta leader, the node that answers account requests, nobody answers them
-// until another is elected, seconds later: so it asks again, until
-// readyTimeout.
-func clusterJetStream(ctx context.Context, nc *nats.Conn, log io.Writer) (jetstream.JetStream, error) {
+// untilReady calls attempt, with 2 s to answer each time, until it
+// succeeds, fails for another reason than a cluster still forming, or
+// readyTimeout has passed. A cluster that has just started, or has just lost
+// a node, may have no meta leader to answer yet (it is elected seconds after
+// a crash), or may not know every node yet.
+func untilReady(ctx context.Context, log io.Writer, what string, attempt func(ctx context.Context) error) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		js, err := connect.JetStream(ctx, nc)
-		if err == nil || !notReadyYet(err) || ctx.Err() != nil || time.Now().After(deadline) {
-			return js, err
+		attemptCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := attempt(attemptCtx)
+		cancel()
+		switch {
+		case err == nil || !notReadyYet(err):
+			return err
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case time.Now().After(deadline):
+			return fmt.Errorf("the cluster was not ready within %s: %w", readyTimeout, err)
 		}
-		fmt.Fprintf(log, "10-cluster: %v; the cluster has no meta leader yet, trying again\n", err)
+		fmt.Fprintf(log, "10-cluster: %s: %v; the cluster is still forming, trying again\n", what, err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(100 * time.Millisecond):
@@ -52,7 +60,24 @@ func clusterJetStream(ctx context.Context, nc *nats.Conn, log io.Writer) (jetstr
 	}
 }
 
-// docs:start stream
+// notReadyYet says whether err means only that the cluster is still
+// forming: nobody answered, no meta leader, or not every node known (10005).
+func notReadyYet(err error) bool {
+	return isAPIError(err, errNoSuitablePeers) || isAPIError(err, errClusterNotAvailable) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, nats.ErrTimeout)
+}
+
+// clusterJetStream is connect.JetStream for a cluster: it checks that
+// JetStream answers, until the cluster is ready.
+func clusterJetStream(ctx context.Context, nc *nats.Conn, log io.Writer) (js jetstream.JetStream, err error) {
+	err = untilReady(ctx, log, "account info", func(ctx context.Context) error {
+		js, err = connect.JetStream(ctx, nc)
+		return err
+	})
+	return js, err
+}
+
 // streamConfig is ORDERS with a copy on each of three nodes. A write is
 // acknowledged once two of the three hold it.
 func streamConfig() jetstream.StreamConfig {
@@ -65,51 +90,30 @@ func streamConfig() jetstream.StreamConfig {
 	}
 }
 
-// ensureStream returns ORDERS, creating it if it is missing. A cluster that
-// has just started may have no meta leader to answer yet, or may not know
-// every node yet (10005), so both are tried again until ctx ends.
+// ensureStream returns ORDERS, creating it if it is missing.
 func ensureStream(ctx context.Context, js jetstream.JetStream, out, log io.Writer) (jetstream.Stream, error) {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	for {
-		attempt, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
-		stream, err := js.Stream(attempt, streamName)
-		created := false
+	var stream jetstream.Stream
+	created := false
+	err := untilReady(ctx, log, "stream "+streamName, func(ctx context.Context) error {
+		var err error
+		stream, err = js.Stream(ctx, streamName)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			stream, err = js.CreateStream(attempt, streamConfig())
+			stream, err = js.CreateStream(ctx, streamConfig())
 			created = err == nil
 		}
-		cancelAttempt()
-		switch {
-		case created:
-			fmt.Fprintf(out, "Created stream %s with %d replicas.\n", streamName, stream.CachedInfo().Config.Replicas)
-			return stream, nil
-		case err == nil:
-			return existingStream(stream, out), nil
-		case isAPIError(err, errReplicasNotSupported):
-			return nil, fmt.Errorf("create stream %s with 3 replicas: %w (NATS_URL names a single server: start three nodes of one cluster, or unset NATS_URL)", streamName, err)
-		case !notReadyYet(err):
-			return nil, fmt.Errorf("create stream %s: %w", streamName, err)
-		case ctx.Err() != nil:
-			return nil, fmt.Errorf("create stream %s: the cluster was not ready within %s: %w", streamName, readyTimeout, err)
-		}
-		fmt.Fprintf(log, "10-cluster: stream %s: %v; the cluster is still forming, trying again\n", streamName, err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
-		}
+		return err
+	})
+	switch {
+	case isAPIError(err, errReplicasNotSupported):
+		return nil, fmt.Errorf("create stream %s with 3 replicas: %w (NATS_URL names a single server: start three nodes of one cluster, or unset NATS_URL)", streamName, err)
+	case err != nil:
+		return nil, fmt.Errorf("create stream %s: %w", streamName, err)
+	case created:
+		fmt.Fprintf(out, "Created stream %s with %d replicas.\n", streamName, stream.CachedInfo().Config.Replicas)
+		return stream, nil
 	}
+	return existingStream(stream, out), nil
 }
-
-// notReadyYet says whether a create failed only because the cluster is
-// still forming: no meta leader to answer, or not every node known.
-func notReadyYet(err error) bool {
-	return isAPIError(err, errNoSuitablePeers) || isAPIError(err, errClusterNotAvailable) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
-		errors.Is(err, nats.ErrTimeout)
-}
-
-// docs:end stream
 
 // existingStream returns ORDERS as it is: a publisher must not change a
 // stream that others use. It only warns when one node holds it all.
@@ -120,7 +124,6 @@ func existingStream(stream jetstream.Stream, out io.Writer) jetstream.Stream {
 	return stream
 }
 
-// docs:start placement
 // placementLimit asks for more replicas than there are nodes. Each replica
 // needs a node of its own, so the meta leader refuses: error 10005.
 func placementLimit(ctx context.Context, js jetstream.JetStream, out io.Writer) error {
@@ -132,5 +135,3 @@ func placementLimit(ctx context.Context, js jetstream.JetStream, out io.Writer) 
 	fmt.Fprintf(out, "A stream with 5 replicas on 3 nodes is refused: error %d, %q.\n", apiErr.ErrorCode, apiErr.Description)
 	return nil
 }
-
-// docs:end placement
