@@ -179,16 +179,25 @@ func slowTests(t *testing.T) bool {
 }
 
 // stopAndWaitForAnotherLeader stops old, and waits at most limit, from the
-// start of the stop, for another node to lead the stream.
+// start of the stop, for another node to lead the stream. It watches while
+// the stop goes on: Shutdown hands over first, then closes everything else.
 func stopAndWaitForAnotherLeader(ctx context.Context, c *cluster, old *node, limit time.Duration) error {
 	start := time.Now()
-	old.stop()
-	return waitFor(ctx, limit-time.Since(start), func() error {
-		if leader := c.streamLeader(streamName); leader == nil || leader == old {
-			return fmt.Errorf("%s has no leader other than %s, %s after the stop began", streamName, old.name, time.Since(start))
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		old.stop()
+	}()
+	err := waitFor(ctx, limit, func() error {
+		for _, n := range c.nodes {
+			if n != old && n.srv != nil && n.srv.JetStreamIsStreamLeader("$G", streamName) {
+				return nil
+			}
 		}
-		return nil
+		return fmt.Errorf("%s has no leader other than %s, %s after the stop began", streamName, old.name, time.Since(start))
 	})
+	<-stopped
+	return err
 }
 
 // The errors the publisher sends again are the ones that leave the outcome

@@ -26,5 +26,5 @@ func Example() {
 	// After Message 200, the stopped node started again on its store, and caught up.
 	// All 300 messages were acknowledged.
 	// published 300, acknowledged 300, stored 300 on each of 3 nodes, consumed 300, lost 0
-	// A stream with 5 replicas on 3 nodes is refused: error 10005, "no suitable peers for placement".
+	// A stream with 5 replicas on 3 nodes is refused: error 10005, no suitable peers for placement.
 }
