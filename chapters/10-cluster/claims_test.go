@@ -48,6 +48,7 @@ func TestC09_AnR3StreamKeepsEveryAcknowledgedMessageWhenItsLeaderStops(t *testin
 				t.Fatal(err)
 			}
 		}
+		time.Sleep(publishPace) // pacing, as in the demo: the restarted node catches up while messages flow
 	}
 
 	msgs, err := readAll(ctx, stream)

@@ -19,7 +19,7 @@ const (
 	demoMessages = 300
 	stopAfter    = 100
 	restartAfter = 200
-	publishPace  = 5 * time.Millisecond
+	publishPace  = 2 * time.Millisecond
 )
 
 // demo runs the chapter in one process: a cluster of three nodes, a stream
