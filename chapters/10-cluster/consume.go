@@ -36,8 +36,8 @@ func ensureConsumer(ctx context.Context, stream jetstream.Stream, log io.Writer)
 }
 
 // consumeOptions keep Consume going through an election. By default a
-// pull request waits 30 s and the server sends a heartbeat every 15 s: after
-// the consumer's leader crashes, Consume can sit idle for about 20 s. With a
+// pull request waits 30 s, with a heartbeat every 15 s, and a consumer whose
+// leader crashed can sit idle about that long (nats.go issue 2063). With a
 // 4 s pull and a 1 s heartbeat it pulls again soon after a new leader is
 // elected. The errors an election causes ("leadership change", "no
 // responders", "no heartbeat received") reach the handler, and are not
@@ -88,6 +88,9 @@ func consume(ctx context.Context, cons jetstream.Consumer, log io.Writer, handle
 	select {
 	case <-ctx.Done():
 	case <-cc.Closed():
+		if err := context.Cause(ctx); err != nil {
+			return err // the connection closed for good
+		}
 		return fmt.Errorf("consuming from %s stopped (was the consumer deleted?)", consumerName)
 	}
 	cause := context.Cause(ctx)

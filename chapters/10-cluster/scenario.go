@@ -55,7 +55,7 @@ func demo(ctx context.Context, out, log io.Writer) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, connect.Drain(nc)) }()
-	js, err := connect.JetStream(ctx, nc)
+	js, err := clusterJetStream(ctx, nc, log)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,10 @@ func demo(ctx context.Context, out, log io.Writer) (err error) {
 		defer mu.Unlock()
 		return fmt.Errorf("%s received %d of %d messages within %s", consumerName, len(consumed), demoMessages, readyTimeout)
 	}
-	if err := totals(ctx, c, stream, out, acked, len(consumed)); err != nil {
+	mu.Lock()
+	consumedCount := len(consumed)
+	mu.Unlock()
+	if err := totals(ctx, c, stream, out, acked, consumedCount); err != nil {
 		return err
 	}
 	return placementLimit(ctx, js, out)
