@@ -28,6 +28,8 @@ import (
 // .ci/run) makes their absence a failure.
 func TestRealServerTranscripts(t *testing.T) {
 	requireRealServer(t)
+	t.Parallel() // alongside TestTranscripts: a crash transcript waits seconds for an election
+
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "real-server"),
 		Setup:               setupRealServer,

@@ -114,6 +114,7 @@ func buildChapters(dir string) int {
 }
 
 func TestTranscripts(t *testing.T) {
+	t.Parallel() // alongside TestRealServerTranscripts: both mostly wait
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "testdata", "script"),
 		Setup:               setupScript,

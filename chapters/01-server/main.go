@@ -2,6 +2,7 @@
 // downloading nats-server and running "nats-server -js".
 //
 //	go run ./chapters/01-server [-host 127.0.0.1] [-port 4222] [-store ./jetstream-store]
+//	go run ./chapters/01-server -name n1 -cluster 127.0.0.1:6222 -routes nats://127.0.0.1:6222,...   one node of a cluster (chapter 10)
 package main
 
 import (
@@ -19,7 +20,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-const usage = "usage: 01-server [-host HOST] [-port PORT] [-store DIR]"
+const usage = "usage: 01-server [-host HOST] [-port PORT] [-store DIR] [-name NAME -cluster HOST:PORT -routes URL,URL,...]"
 
 func main() {
 	// Ctrl+C or SIGTERM cancels ctx; the server then shuts down cleanly.
@@ -33,11 +34,20 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	host := fs.String("host", "127.0.0.1", "address to listen on (0.0.0.0 exposes the server to your network)")
 	port := fs.Int("port", 4222, "client port (-1 picks a free one)")
 	store := fs.String("store", "jetstream-store", "directory where JetStream keeps streams across restarts")
+	name := fs.String("name", "tutorial", "server name; each node of a cluster needs its own")
+	clusterListen := fs.String("cluster", "", "listen for the other nodes of cluster \""+clusterName+"\" at HOST:PORT (with -routes)")
+	routes := fs.String("routes", "", "the cluster ports of all the nodes, this one included: nats://HOST:PORT,... (with -cluster)")
 	if err := cli.Parse(fs, usage, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return cli.Usagef(usage, "unexpected argument %q", fs.Arg(0))
+	}
+	nameSet := false
+	fs.Visit(func(f *flag.Flag) { nameSet = nameSet || f.Name == "name" })
+	clusterOpts, routeURLs, err := clusterOptions(*name, nameSet, *clusterListen, *routes)
+	if err != nil {
+		return err
 	}
 	storeDir, err := filepath.Abs(*store)
 	if err != nil {
@@ -45,16 +55,22 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	opts := &server.Options{
-		ServerName: "tutorial",
+		ServerName: *name, // unique in a cluster
 		Host:       *host,
 		Port:       *port,
 		JetStream:  true,     // the -js flag
 		StoreDir:   storeDir, // the -sd flag; empty would mean $TMPDIR/nats/jetstream
 		NoSigs:     true,     // we handle Ctrl+C ourselves, below
+		Cluster:    clusterOpts,
+		Routes:     routeURLs,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("configure the server: %w", err)
+	}
+	duplicates := make(duplicateNames, 1)
+	if routeURLs != nil {
+		s.SetLogger(duplicates, false, false)
 	}
 
 	// Start returns once the listener is set up; ReadyForConnections confirms
@@ -68,11 +84,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "NATS server %s with JetStream is ready.\n", server.VERSION)
 	fmt.Fprintf(stdout, "  client URL: %s\n", s.ClientURL())
 	fmt.Fprintf(stdout, "  store dir:  %s\n", s.JetStreamConfig().StoreDir)
+	if routeURLs != nil {
+		fmt.Fprintf(stdout, "  cluster:    node %s of %q, routes on %s; JetStream answers once most nodes run\n", *name, clusterName, s.ClusterAddr())
+	}
 	fmt.Fprintf(stdout, "In another terminal, point the other chapters at it:\n")
 	fmt.Fprintf(stdout, "  export NATS_URL=%s\n", s.ClientURL())
 	fmt.Fprintf(stdout, "Press Ctrl+C to stop.\n")
 
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case msg := <-duplicates:
+		s.Shutdown()
+		return fmt.Errorf("another node of cluster %q is named %s too, so no node can lead: give each its own -name (%s)", clusterName, *name, msg)
+	}
 	fmt.Fprintln(stdout, "Shutting down: clients are disconnected and the store is flushed.")
 	s.Shutdown() // blocks until every client is closed and every stream is flushed
 	fmt.Fprintf(stdout, "Stopped. Start again with the same -store to keep every stored message.\n")

@@ -45,7 +45,10 @@ func TestErrataTable(t *testing.T) {
 // The checker itself must catch each kind of mistake.
 func TestCheckFindsMistakes(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(dir+"/03-stream.md", []byte("`TestC22_Real` and `TestC04_Real`"), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/03-stream.md", []byte("`TestC22_Real` and `TestC04_Real`, `TestC14_First`, `TestC15_Real`"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/10-cluster.md", []byte("`TestC14_Second`"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	funcs := map[string][]string{
@@ -55,7 +58,12 @@ func TestCheckFindsMistakes(t *testing.T) {
 		"TestC13_Real":    {"03-stream"},
 		"TestC05_Omitted": {"03-stream"},
 		"Example":         {"02-client", "03-stream"},
+		"TestC14_First":   {"03-stream"},
+		"TestC14_Second":  {"10-cluster"},
+		"TestC15_Real":    {"03-stream"},
+		"TestC16_Unnamed": {"10-cluster"},
 	}
+	two := "[03](03-stream.md#the-seeds-claims-in-this-chapter), [10](10-cluster.md#the-seeds-claims-in-this-chapter)"
 	link := "[03](03-stream.md#the-seeds-claims-in-this-chapter)"
 	table := Header + "\n" + Separator + "\n" +
 		"| C22 | c | — | v | `TestC22_Real` | " + link + " |\n" +
@@ -67,7 +75,10 @@ func TestCheckFindsMistakes(t *testing.T) {
 		"| C10 | c | — | v | `TestC22_Real` | [x](09-durability.md) |\n" + // page missing
 		"| C11 | c | — | v | " + Pending + " | coming |\n" +
 		"| C12 | c | — | v | `TestC12_Real` | coming: 05 · Request-reply |\n" + // no page yet
-		"| C13 | c | — | v | `TestC13_Real` | see chapter 03 |\n" // neither a link nor coming
+		"| C13 | c | — | v | `TestC13_Real` | see chapter 03 |\n" + // neither a link nor coming
+		"| C14 | c | — | v | `TestC14_First`, `TestC14_Second` | " + two + " |\n" + // two chapters, each naming its test
+		"| C15 | c | — | v | `TestC15_Real` | " + two + " |\n" + // 10-cluster.md names none of the tests
+		"| C16 | c | — | v | `TestC16_Unnamed` | " + two + " |\n" // neither page names the test
 	rows, err := Parse(table)
 	if err != nil {
 		t.Fatal(err)
@@ -90,13 +101,17 @@ func TestCheckFindsMistakes(t *testing.T) {
 		"C01 has no row",
 		"C46 has no row",
 		"TestC05_Omitted checks claim C05, but the row of C05 does not name it",
+		"C15 links to 10-cluster.md, which names none of its tests",
+		"C16 names TestC16_Unnamed, but none of 03-stream.md, 10-cluster.md mentions it",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no problem reported containing %q; got:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, "C22 names") {
-		t.Errorf("the correct C22 row was reported:\n%s", got)
+	for _, correct := range []string{"C22 names", "C14"} {
+		if strings.Contains(got, correct) {
+			t.Errorf("a correct row was reported (%s):\n%s", correct, got)
+		}
 	}
 
 	// While chapters are written, pending rows and tested rows without a page pass.
