@@ -19,6 +19,7 @@ import (
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/cli"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/connect"
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/embedded"
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/recreate"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet("03-stream", flag.ContinueOnError)
 	serverURL := fs.String("server", os.Getenv("NATS_URL"), "NATS server URL; empty starts an embedded server (default $NATS_URL)")
 	maxAge := fs.Duration("max-age", 9*time.Second, "how long the stream keeps each message (at least 100ms)")
-	recreate := fs.Bool("recreate", false, "delete the stream first, as stream.py does: its messages and consumers are lost")
+	deleteFirst := fs.Bool("recreate", false, "delete the stream first, as stream.py does: its messages and consumers are lost")
 	if err := cli.Parse(fs, usage, args); err != nil {
 		return err
 	}
@@ -80,10 +81,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	}
 
 	cfg := streamConfig(*maxAge)
-	if *recreate {
+	if *deleteFirst {
 		if err := deleteStream(ctx, stdout, js, cfg.Name); err != nil {
 			return err
 		}
+		// Not createOrUpdate: right after a delete, nats-server 2.15.2 can
+		// bring the old stream back, which recreate.Stream undoes (chapter 13).
+		stream, err := recreate.Stream(ctx, js, cfg)
+		if err != nil {
+			return fmt.Errorf("create stream %q: %w", cfg.Name, err)
+		}
+		fmt.Fprintf(stdout, "Stream %q created.\n", cfg.Name)
+		return printStream(ctx, stdout, stream)
 	}
 	stream, err := createOrUpdate(ctx, stdout, js, cfg)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/examplestream"
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/recreate"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -52,7 +53,9 @@ func swap(ctx context.Context, js jetstream.JetStream, out io.Writer, retention 
 		fmt.Fprintf(out, "Deleted stream %q (%s retention) and with it %s and %s.\n", cfg.Name,
 			retentionName(info.Config.Retention), plural(int(info.State.Msgs), "message"), plural(info.State.Consumers, "consumer"))
 	}
-	if _, err := js.CreateStream(ctx, cfg); err != nil {
+	// recreate.Stream, not CreateStream: right after a delete, nats-server
+	// 2.15.2 can bring the old stream back (chapter 13).
+	if _, err := recreate.Stream(ctx, js, cfg); err != nil {
 		return fmt.Errorf("create stream %q with %s retention: %w", cfg.Name, retentionName(retention), err)
 	}
 	fmt.Fprintf(out, "Created stream %q with %s retention, otherwise as chapter 03 configures it.\n", cfg.Name, retentionName(retention))

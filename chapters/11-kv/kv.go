@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/recreate"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -124,12 +125,13 @@ func apiCode(err error) jetstream.ErrorCode {
 // freshBucket deletes the bucket if it exists and creates it with cfg, so
 // that the scenario prints the same on every run. The scenario's buckets
 // (profiles, counters, settings, locks, balances) are its own: the roles
-// use example_kv and never delete it.
+// use example_kv and never delete it. recreate makes sure the new bucket is
+// empty, which nats-server 2.15.2 does not promise right after a delete.
 func freshBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	if err := js.DeleteKeyValue(ctx, cfg.Bucket); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, fmt.Errorf("delete bucket %s: %w", cfg.Bucket, err)
 	}
-	kv, err := js.CreateKeyValue(ctx, cfg)
+	kv, err := recreate.KeyValue(ctx, js, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create bucket %s: %w", cfg.Bucket, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/recreate"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -138,7 +139,7 @@ func setUpOrders(ctx context.Context, admin *session) error {
 	if err := admin.js.DeleteStream(ctx, ordersStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("admin: delete stream %s: %w", ordersStream, err)
 	}
-	stream, err := admin.js.CreateStream(ctx, jetstream.StreamConfig{Name: ordersStream, Subjects: []string{ordersSubjects}})
+	stream, err := recreate.Stream(ctx, admin.js, jetstream.StreamConfig{Name: ordersStream, Subjects: []string{ordersSubjects}}) // CreateStream, made safe right after a delete (chapter 13)
 	if err != nil {
 		return fmt.Errorf("admin: create stream %s: %w", ordersStream, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jetstream-tutorial/jetstream-go/chapters/internal/recreate"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -66,7 +67,7 @@ func freshStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Stre
 		if err := js.DeleteStream(ctx, cfg.Name); err != nil {
 			return nil, fmt.Errorf("delete stream %s to create it anew: %w", cfg.Name, err)
 		}
-		stream, err = js.CreateStream(ctx, cfg)
+		stream, err = recreate.Stream(ctx, js, cfg) // CreateStream, made safe right after a delete
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
