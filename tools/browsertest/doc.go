@@ -7,10 +7,10 @@
 //
 //	BROWSER_TEST=1 go test ./tools/browsertest
 //
-// Without BROWSER_TEST=1 the test skips when mkdocs or chromium is missing,
-// so "go test ./..." works on a machine with Go alone; with it (as .ci/run
-// sets), a missing tool fails the test. It needs Debian's packages mkdocs,
-// mkdocs-material, python3-pymdownx, chromium and fonts-noto-cjk.
+// Without BROWSER_TEST=1 the test skips, so that "go test ./..." stays fast
+// and works on a machine with Go alone; with it (as .ci/run sets), a missing
+// tool fails the test. It needs Debian's packages mkdocs, mkdocs-material,
+// python3-pymdownx, chromium and fonts-noto-cjk.
 //
 // Screenshots of the landing page, a chapter, a Go listing, the Korean
 // edition's landing page and chapter, and Korean searches go to
