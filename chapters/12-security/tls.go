@@ -175,7 +175,7 @@ func plaintextClient(ctx context.Context, serverURL string) (string, error) {
 		return "", fmt.Errorf("dial %s without TLS: %w", u.Host, err)
 	}
 	defer conn.Close()
-	deadline, _ := ctx.Deadline()
+	deadline, _ := ctx.Deadline() // always set: the WithTimeout above
 	if err := conn.SetDeadline(deadline); err != nil {
 		return "", fmt.Errorf("set a deadline on the plain connection: %w", err)
 	}
