@@ -32,8 +32,28 @@ type node struct {
 type cluster struct{ nodes []*node }
 
 // startCluster starts n1, n2 and n3 in this process, each with its own store
-// under dir, all on 127.0.0.1.
+// under dir, all on 127.0.0.1. Their cluster ports are picked free and then
+// listened on; another program can take one in between, so a cluster whose
+// node cannot listen is started again on other ports, up to three times.
 func startCluster(dir string) (*cluster, error) {
+	var err error
+	for try := range 3 {
+		stores := dir
+		if try > 0 { // fresh stores: the nodes of a failed try may have written to theirs
+			stores = filepath.Join(dir, fmt.Sprintf("try%d", try+1))
+		}
+		var c *cluster
+		if c, err = startClusterOnce(stores); !errors.Is(err, errNotListening) {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+// errNotListening is a node that did not come up on its ports.
+var errNotListening = errors.New("not listening")
+
+func startClusterOnce(dir string) (*cluster, error) {
 	clusterPorts, err := freePorts(3)
 	if err != nil {
 		return nil, err
@@ -78,7 +98,7 @@ func (n *node) start() error {
 	s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
-		return fmt.Errorf("node %s is not listening on 127.0.0.1:%d after 10s (is that port taken? run it again)", n.name, n.opts.Cluster.Port)
+		return fmt.Errorf("node %s is %w on 127.0.0.1:%d after 10s (is that port taken? run it again)", n.name, errNotListening, n.opts.Cluster.Port)
 	}
 	n.opts.Port = s.Addr().(*net.TCPAddr).Port // a restart keeps the client port
 	n.srv = s
