@@ -122,7 +122,7 @@ func checkEditions(site string, pages map[string]*page) ([]string, error) {
 
 // resolve returns the page that href, a link of the page name, opens.
 func resolve(name, href string) string {
-	href, _, _ = strings.Cut(href, "#")
+	href, _, _ = strings.Cut(href, "#") // the page, whether or not an anchor follows
 	target := path.Join(path.Dir(name), href)
 	if href == "" {
 		target = name

@@ -72,7 +72,7 @@ func proseView(text string) string {
 // withStamp returns the Korean page with st as its first line, in place of
 // the stamp it had.
 func withStamp(korean string, st stamp) string {
-	first, rest, _ := strings.Cut(korean, "\n")
+	first, rest, _ := strings.Cut(korean, "\n") // a page of one line is all first line
 	if _, ok := parseStamp(first); ok {
 		return st.String() + "\n" + rest
 	}
